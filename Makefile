@@ -1,0 +1,45 @@
+# Two promises from the README: `make demo` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+DEMO_DB := $(CURDIR)/instance/demo.sqlite3
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := examples.host_site.app:create_app
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: $(BIN)/activate setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[example,postgres]'
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/activate setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,example,postgres]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	mkdir -p instance
+	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask nko db upgrade
+	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask nko load-demo
+	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# PostgreSQL joins the run when the local server answers; pytest exit 5 (no tests) fails the run.
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "PostgreSQL answers: the suite runs on SQLite and PostgreSQL"; \
+		NKO_TEST_DATABASE_URL=$${NKO_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -n 2; \
+	else \
+		echo "PostgreSQL does not answer: SQLite only"; \
+		$(BIN)/pytest -n 2; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance build dist *.egg-info

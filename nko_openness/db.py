@@ -1,0 +1,74 @@
+"""One engine and session per app: the host's Flask-SQLAlchemy ones when it has them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+
+@dataclass
+class Database:
+    engine_getter: Any
+    session_getter: Any
+    owns_session: bool
+
+    @property
+    def engine(self) -> Engine:
+        return self.engine_getter()
+
+    @property
+    def session(self) -> Session:
+        return self.session_getter()
+
+
+def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+    # SQLite ignores ON DELETE CASCADE unless asked per connection.
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def setup_database(app: Flask, database_url: str | None) -> Database:
+    """Share the host's Flask-SQLAlchemy session, or make a scoped one bound to NKO_DATABASE_URL."""
+    fsa = app.extensions.get("sqlalchemy")
+    if fsa is not None and database_url is None:
+        return Database(
+            engine_getter=lambda: fsa.engine,
+            session_getter=lambda: fsa.session(),
+            owns_session=False,
+        )
+    url = database_url or "sqlite:///" + app.instance_path + "/nko_openness.sqlite3"
+    engine = create_engine(url, **_engine_options(url))
+    _enable_sqlite_foreign_keys(engine)
+    factory = scoped_session(
+        sessionmaker(bind=engine, expire_on_commit=False),
+        # One session per app context, as Flask-SQLAlchemy does.
+        scopefunc=lambda: id(app_ctx._get_current_object()),
+    )
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        factory.remove()
+
+    return Database(engine_getter=lambda: engine, session_getter=factory, owns_session=True)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True}
+
+
+def db_session() -> Session:
+    """The session of the current app's nko_openness state."""
+    return current_app.extensions["nko_openness"].db.session

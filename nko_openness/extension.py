@@ -1,0 +1,113 @@
+"""The Flask extension that mounts the NKO disclosure section into a host site."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from flask import Flask
+
+from .db import Database, setup_database
+from .plugins import make_plugin_manager
+
+
+@dataclass
+class NkoState:
+    """Everything the module keeps for one app (``app.extensions["nko_openness"]``)."""
+
+    extension: NkoOpenness
+    db: Database
+    pm: pluggy.PluginManager
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+
+class NkoOpenness:
+    """Public disclosure of socially oriented NKOs' services, projects and beneficiaries.
+
+    Configuration keys, each read once in :meth:`init_app` (defaults in brackets):
+
+    ``NKO_URL_PREFIX`` [``"/nko"``]
+        Where the section is mounted.
+    ``NKO_BASE_TEMPLATE`` [``"nko_openness/base.html"``]
+        The layout every module page extends; set it to the host's own layout. It must
+        provide the blocks ``title``, ``head`` and ``content``.
+    ``NKO_SITE_NAME`` [``"Некоммерческие организации"``]
+        The section's name in titles and breadcrumbs.
+    ``NKO_PLUGINS`` [``[]``]
+        Plugins to enable: entry-point names (group ``nko_openness``), importable module
+        paths or plugin objects. Nothing runs unless named here.
+    ``NKO_DATABASE_URL`` [``None``]
+        Own database for the module. When unset and the host uses Flask-SQLAlchemy, the
+        module shares its engine and session; otherwise an SQLite file in the instance folder.
+    ``NKO_PAGE_SIZE`` [``20``]
+        Organizations per catalog page.
+    ``NKO_BASE_URL`` [``None``]
+        Absolute base URL for links in feeds (``https://belogorsk.example/nko``); when unset,
+        links are built from the request.
+    ``NKO_UPLOAD_FOLDER`` [``<instance>/nko_documents``]
+        Where uploaded PDFs are stored, outside ``static/``.
+    ``NKO_MAX_DOCUMENT_SIZE`` [``10 * 1024 * 1024``]
+        Largest accepted document in bytes.
+    ``NKO_SANITIZER`` [``"bleach"``]
+        HTML sanitizer backend: ``"bleach"`` or ``"nh3"``.
+    ``NKO_SHOW_OPENNESS_BADGE`` [``False``]
+        Show the disclosure completeness badge on public profiles.
+    """
+
+    def __init__(self, app: Flask | None = None, *, plugins=None):
+        self._plugins = list(plugins or [])
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        if "nko_openness" in app.extensions:
+            raise RuntimeError(
+                "nko_openness is already registered on this app: call init_app once per app."
+            )
+        config = {
+            key: app.config.setdefault(key, default)
+            for key, default in {
+                "NKO_URL_PREFIX": "/nko",
+                "NKO_BASE_TEMPLATE": "nko_openness/base.html",
+                "NKO_SITE_NAME": "Некоммерческие организации",
+                "NKO_PLUGINS": [],
+                "NKO_DATABASE_URL": None,
+                "NKO_PAGE_SIZE": 20,
+                "NKO_BASE_URL": None,
+                "NKO_UPLOAD_FOLDER": os.path.join(app.instance_path, "nko_documents"),
+                "NKO_MAX_DOCUMENT_SIZE": 10 * 1024 * 1024,
+                "NKO_SANITIZER": "bleach",
+                "NKO_SHOW_OPENNESS_BADGE": False,
+            }.items()
+        }
+        os.makedirs(app.instance_path, exist_ok=True)
+        state = NkoState(
+            extension=self,
+            db=setup_database(app, config["NKO_DATABASE_URL"]),
+            pm=make_plugin_manager([*self._plugins, *config["NKO_PLUGINS"]]),
+            config=config,
+        )
+        app.extensions["nko_openness"] = state
+
+        from .cli import nko_cli
+        from .i18n import init_i18n
+        from .views import register_views
+
+        init_i18n(app)
+        register_views(app, config["NKO_URL_PREFIX"])
+        app.cli.add_command(nko_cli)
+
+
+def get_state(app: Flask) -> NkoState:
+    try:
+        return app.extensions["nko_openness"]
+    except KeyError:
+        raise RuntimeError(
+            "nko_openness is not initialised on this app: call NkoOpenness(app) first."
+        ) from None
