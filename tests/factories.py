@@ -33,9 +33,9 @@ def make_org(session, *, publish=True, categories=(), activities=("social_suppor
         "locality": "Белогорск",
     }
     values.update(fields)
+    cats = categories_by_slug(session)
     org = Organization(**values)
     org.activities = list(activities)
-    cats = categories_by_slug(session)
     org.categories = [cats[s] for s in categories]
     session.add(org)
     save_revision(session, org, "test")
@@ -48,8 +48,8 @@ def make_org(session, *, publish=True, categories=(), activities=("social_suppor
 def make_service(session, org, *, publish=True, categories=(), **fields):
     values = {"name": f"Услуга {next(_counter)}", "description": "<p>Описание услуги</p>"}
     values.update(fields)
-    service = Service(organization=org, **values)
     cats = categories_by_slug(session)
+    service = Service(organization=org, **values)
     service.categories = [cats[s] for s in categories]
     session.add(service)
     save_revision(session, service, "test")
@@ -62,8 +62,8 @@ def make_service(session, org, *, publish=True, categories=(), **fields):
 def make_project(session, org, *, publish=True, categories=(), **fields):
     values = {"name": f"Проект {next(_counter)}", "goal": "<p>Цель проекта</p>"}
     values.update(fields)
-    project = Project(organization=org, **values)
     cats = categories_by_slug(session)
+    project = Project(organization=org, **values)
     project.categories = [cats[s] for s in categories]
     session.add(project)
     save_revision(session, project, "test")
