@@ -21,6 +21,8 @@ class NkoState:
     db: Database
     pm: pluggy.PluginManager
     config: dict[str, Any] = field(default_factory=dict)
+    # Derived public data keyed by the outbox high-water mark, so it is never stale.
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def hook(self):

@@ -2,12 +2,132 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
 
-bp = Blueprint("nko", __name__, template_folder="../templates", static_folder="../static",
-               static_url_path="/static/nko_openness")
+from flask import Blueprint, abort, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import db_session
+from ..services import catalog
+from ..vocabularies import ACTIVITY_TYPES
+from .rendering import FILTERS, common_context, nko_state, render_page
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(
+    "nko", __name__, template_folder="../templates", static_folder="../static",
+    static_url_path="/static",
+)
+
+
+@bp.context_processor
+def _inject_common():
+    return common_context()
+
+
+for _name, _filter in FILTERS.items():
+    bp.add_app_template_filter(_filter, f"nko_{_name}")
+
+
+def _page_or_400(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except catalog.BadCursor:
+        abort(400, description="Неверная ссылка на страницу списка. Откройте список с начала.")
 
 
 @bp.get("/")
-def catalog():
-    return "catalog (in progress)"
+def show_catalog():
+    session = db_session()
+    category = request.args.get("category") or None
+    activity = request.args.get("activity") or None
+    if activity and activity not in ACTIVITY_TYPES:
+        activity = None
+    page = _page_or_400(
+        catalog.list_organizations, session=session, category=category, activity=activity,
+        after=request.args.get("after"), before=request.args.get("before"),
+        limit=nko_state().config["NKO_PAGE_SIZE"],
+    )
+    return render_page(
+        "nko_openness/catalog.html", "catalog", page=page,
+        categories=catalog.list_categories(session), selected_category=category,
+        selected_activity=activity,
+    )
+
+
+@bp.get("/organizations/<slug>")
+def show_organization(slug):
+    session = db_session()
+    org = catalog.get_organization(session, slug) or abort(404)
+    children = catalog.organization_children(session, org)
+    return render_page("nko_openness/organization.html", "organization", org, org=org,
+                       **children)
+
+
+@bp.get("/services/<public_id>")
+def show_service(public_id):
+    service = catalog.get_service(db_session(), public_id) or abort(404)
+    return render_page("nko_openness/service.html", "service", service, service=service)
+
+
+@bp.get("/projects/<public_id>")
+def show_project(public_id):
+    project = catalog.get_project(db_session(), public_id) or abort(404)
+    return render_page("nko_openness/project.html", "project", project, project=project)
+
+
+@bp.get("/categories/")
+def list_categories():
+    session = db_session()
+    return render_page(
+        "nko_openness/categories.html", "categories",
+        categories=catalog.list_categories(session), counts=_category_counts(session),
+    )
+
+
+@bp.get("/categories/<slug>")
+def show_category(slug):
+    session = db_session()
+    category = catalog.get_category(session, slug) or abort(404)
+    limit = nko_state().config["NKO_PAGE_SIZE"]
+    services, projects = (
+        _page_or_400(
+            catalog.category_records, session=session, category=category, model=model,
+            after=request.args.get(f"{prefix}_after"),
+            before=request.args.get(f"{prefix}_before"), limit=limit,
+        )
+        for model, prefix in ((catalog.Service, "services"), (catalog.Project, "projects"))
+    )
+    return render_page("nko_openness/category.html", "category", category, category=category,
+                       services=services, projects=projects)
+
+
+@bp.route("/<path:_unknown>")
+def unknown_page(_unknown):
+    # Routes that match nothing under the prefix still get the module's Russian 404 page.
+    abort(404)
+
+
+def _category_counts(session):
+    state = nko_state()
+    key = ("category_counts", catalog.latest_change_seq(session))
+    if key not in state.cache:
+        state.cache.clear()
+        state.cache[key] = catalog.category_counts(session)
+    return state.cache[key]
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+def _client_error(error):
+    status = error.code
+    return render_page("nko_openness/error.html", "error", status=status,
+                       message=getattr(error, "description", None)), status
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _database_error(error):
+    # The public never sees a traceback; the log keeps it for the webmaster.
+    log.exception("nko_openness: database error on %s", request.path)
+    db_session().rollback()
+    return render_page("nko_openness/error.html", "error", status=503, message=None), 503

@@ -1,0 +1,79 @@
+"""Rendering shared by the module's blueprints: base template, hooks' page context, filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import format_date, format_decimal
+from markupsafe import Markup
+
+from ..i18n import template_helpers
+from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS, PROJECT_STATUSES, SERVICE_STATUSES
+
+
+def nko_state():
+    return current_app.extensions["nko_openness"]
+
+
+def render_page(template: str, page_name: str, obj=None, **context):
+    """Render a module page with the extra variables plugins add for host branding."""
+    state = nko_state()
+    for extra in state.hook.nko_page_context(app=current_app, page=page_name, obj=obj):
+        if extra:
+            context.update(extra)
+    return render_template(template, nko_page=page_name, **context)
+
+
+def common_context() -> dict:
+    state = nko_state()
+    return {
+        **template_helpers(),
+        "nko_base_template": state.config["NKO_BASE_TEMPLATE"],
+        "nko_site_name": state.config["NKO_SITE_NAME"],
+        "nko_url_with": url_with,
+        "ACTIVITY_TYPES": ACTIVITY_TYPES,
+        "LEGAL_FORMS": LEGAL_FORMS,
+        "PROJECT_STATUSES": PROJECT_STATUSES,
+        "SERVICE_STATUSES": SERVICE_STATUSES,
+    }
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments replaced (None removes one)."""
+    args = {**request.view_args, **request.args.to_dict()}
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **args)
+
+
+def ru_date(value: date | datetime | None, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, fmt)
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{format_decimal(value, format='#,##0.##')} ₽"
+
+
+def number(value: Decimal | int | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0.##")
+
+
+def stored_html(value: str | None) -> Markup:
+    """HTML sanitized on write (DESIGN §3) is the only user text ever marked safe."""
+    return Markup(value or "")
+
+
+FILTERS = {"ru_date": ru_date, "money": money, "number": number, "stored_html": stored_html}
