@@ -51,7 +51,7 @@ def setup_database(app: Flask, database_url: str | None) -> Database:
     engine = create_engine(url, **_engine_options(url))
     _enable_sqlite_foreign_keys(engine)
     factory = scoped_session(
-        sessionmaker(bind=engine, expire_on_commit=False),
+        sessionmaker(bind=engine),
         # One session per app context, as Flask-SQLAlchemy does.
         scopefunc=lambda: id(app_ctx._get_current_object()),
     )

@@ -30,7 +30,7 @@ def nko_sanitizer_policy(app, policy):
 
 @hookspec
 def nko_exporters(app):
-    """Return exporters: objects with name, media_type, extension, title and render(app, records)."""
+    """Return exporters: objects with name, media_type, extension, title and ``render``."""
 
 
 @hookspec

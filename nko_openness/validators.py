@@ -37,7 +37,9 @@ def ogrn_check_digit(first_digits: str) -> str:
 def validate_inn(value: str) -> str:
     value = (value or "").strip()
     if not value.isdigit() or len(value) not in (10, 12):
-        raise RegistrationNumberError("ИНН должен состоять из 10 цифр (для организации) или 12 цифр.")
+        raise RegistrationNumberError(
+            "ИНН должен состоять из 10 цифр (для организации) или 12 цифр."
+        )
     body_length = 9 if len(value) == 10 else 10
     if inn_check_digits(value[:body_length]) != value[body_length:]:
         raise RegistrationNumberError("ИНН указан с ошибкой: не сходится контрольная цифра.")
@@ -58,6 +60,7 @@ def validate_kpp(value: str) -> str:
     value = (value or "").strip().upper()
     if not _KPP_RE.match(value):
         raise RegistrationNumberError(
-            "КПП должен состоять из 9 знаков: 4 цифры, 2 цифры или заглавные латинские буквы, 3 цифры."
+            "КПП должен состоять из 9 знаков: 4 цифры, 2 цифры или заглавные латинские буквы, "
+            "3 цифры."
         )
     return value

@@ -1,4 +1,4 @@
-"""Fixed vocabularies from Russian law: legal forms, activity types, seeded beneficiary categories."""
+"""Fixed vocabularies from Russian law: legal forms, activity types, beneficiary categories."""
 
 from __future__ import annotations
 

@@ -70,20 +70,18 @@ class Organization(PublicIdMixin, PublishableMixin, TimestampMixin, Base):
     activities = association_proxy("activity_rows", "activity")
 
     categories = relationship(
-        "BeneficiaryCategory", secondary=organization_categories, order_by="BeneficiaryCategory.position"
+        "BeneficiaryCategory", secondary=organization_categories,
+        order_by="BeneficiaryCategory.position",
     )
-    services = relationship(
-        "Service", back_populates="organization", order_by="Service.name", passive_deletes=True
-    )
-    projects = relationship(
-        "Project", back_populates="organization", order_by="Project.name", passive_deletes=True
-    )
-    documents = relationship(
-        "Document", back_populates="organization", order_by="Document.id", passive_deletes=True
-    )
-    memberships = relationship(
-        "Membership", back_populates="organization", passive_deletes=True
-    )
+    # Children go with their organization; the database cascades rows never loaded.
+    services = relationship("Service", back_populates="organization", order_by="Service.name",
+                            cascade="all, delete-orphan", passive_deletes=True)
+    projects = relationship("Project", back_populates="organization", order_by="Project.name",
+                            cascade="all, delete-orphan", passive_deletes=True)
+    documents = relationship("Document", back_populates="organization", order_by="Document.id",
+                             cascade="all, delete-orphan", passive_deletes=True)
+    memberships = relationship("Membership", back_populates="organization",
+                               cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def has_legal_entity(self) -> bool:

@@ -1,0 +1,1 @@
+"""Examples of host sites that mount nko_openness."""

@@ -1,0 +1,1 @@
+"""«Администрация города Белогорск»: a small municipal site that mounts the NKO section."""

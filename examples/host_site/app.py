@@ -1,0 +1,33 @@
+"""The example municipal site's app factory: its own pages and layout, the module at /nko."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, render_template
+
+from nko_openness import NkoOpenness
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        NKO_DATABASE_URL=os.environ.get("NKO_DATABASE_URL"),
+        NKO_BASE_TEMPLATE="layout.html",
+        NKO_SITE_NAME="Некоммерческие организации Белогорска",
+        NKO_URL_PREFIX="/nko",
+    )
+    if test_config:
+        app.config.update(test_config)
+    NkoOpenness(app)
+
+    @app.get("/")
+    def index():
+        return render_template("index.html")
+
+    @app.get("/about")
+    def about():
+        return render_template("about.html")
+
+    return app
