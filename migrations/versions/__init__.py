@@ -1,0 +1,1 @@
+"""Revision scripts; a package only so that the wheel ships them."""
