@@ -136,3 +136,56 @@ def test_archive_sets_archived_status(session):
     mark_unpublished(session, org, "m", "Организация ликвидирована", archive=True)
     session.commit()
     assert org.status == Status.ARCHIVED and not org.live
+
+
+def test_snapshot_and_apply_snapshot_round_trip(session):
+    from datetime import date
+    from decimal import Decimal
+
+    from nko_openness.models import ProjectFunding, ProjectResult
+    from nko_openness.services.workflow import apply_snapshot, snapshot
+
+    org = make_org(session, categories=["children"])
+    project = make_project(session, org, categories=["youth"], start_date=date(2024, 3, 1))
+    project.results = [ProjectResult(indicator="Участники", unit="чел.", planned=Decimal(100),
+                                     achieved=Decimal("87.5"))]
+    project.fundings = [ProjectFunding(funder="Фонд президентских грантов",
+                                       amount=Decimal("450000.00"),
+                                       award_date=date(2024, 1, 15))]
+    session.commit()
+    saved = snapshot(project)
+    project.name, project.start_date = "Другое имя", None
+    project.categories, project.results, project.fundings = [], [], []
+    apply_snapshot(session, project, saved)
+    session.commit()
+    assert snapshot(project) == saved
+    assert project.start_date == date(2024, 3, 1) and project.fundings[0].amount == Decimal(
+        "450000.00")
+
+
+def test_approve_applies_the_reviewed_revision_and_refuses_a_stale_one(session):
+    from nko_openness.models import Revision
+    from nko_openness.services.workflow import StaleRevision, approve, mark_submitted, snapshot
+
+    org = make_org(session)
+
+    def save_draft(**changes):
+        # An edit of a published record lives in a revision; the row keeps the live content.
+        org.version += 1
+        session.add(Revision(entity_type="organization", entity_uuid=org.uuid,
+                             number=org.version, data=snapshot(org) | changes,
+                             author_id="editor"))
+
+    save_draft(name="Новое название")
+    mark_submitted(session, org, "editor", expected_version=org.version)
+    session.commit()
+    assert org.name != "Новое название"
+    reviewed = org.version
+    save_draft(name="Ещё новее")  # the editor saves again while the moderator reads
+    session.commit()
+    with pytest.raises(StaleRevision):
+        approve(session, org, "moderator", reviewed_version=reviewed)
+    session.rollback()
+    approve(session, org, "moderator", reviewed_version=org.version)
+    session.commit()
+    assert org.name == "Ещё новее" and org.live and org.live_version == org.version

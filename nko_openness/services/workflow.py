@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -79,6 +79,69 @@ def snapshot(record) -> dict[str, Any]:
     return data
 
 
+def _parse_value(column, value):
+    if value is None:
+        return None
+    python_type = getattr(column.type, "python_type", None)
+    try:
+        if python_type is date:
+            return date.fromisoformat(value)
+        if python_type is datetime:
+            return datetime.fromisoformat(value)
+        if python_type is Decimal:
+            return Decimal(value)
+    except NotImplementedError:
+        pass
+    return value
+
+
+def apply_snapshot(session: Session, record, data: dict[str, Any]) -> None:
+    """Make the row hold ``data`` (a Revision snapshot): the inverse of :func:`snapshot`."""
+    from ..models import ProjectFunding, ProjectResult
+    from .vocabulary import categories_by_slug
+
+    mapper = inspect(type(record))
+    for attr in mapper.column_attrs:
+        if attr.key in data and attr.key not in _BOOKKEEPING and attr.key != "uuid":
+            setattr(record, attr.key, _parse_value(attr.columns[0], data[attr.key]))
+    if "categories" in data:
+        by_slug = categories_by_slug(session)
+        # A category removed from the vocabulary since the snapshot is dropped, not an error.
+        record.categories = [by_slug[s] for s in data["categories"] if s in by_slug]
+    if isinstance(record, Organization) and "activities" in data:
+        record.activities = list(data["activities"])
+    if isinstance(record, Project):
+        if "results" in data:
+            record.results = [
+                ProjectResult(position=i, indicator=r["indicator"], unit=r.get("unit"),
+                              planned=_decimal(r.get("planned")),
+                              achieved=_decimal(r.get("achieved")))
+                for i, r in enumerate(data["results"])
+            ]
+        if "fundings" in data:
+            record.fundings = [
+                ProjectFunding(position=i, funder=f["funder"], programme=f.get("programme"),
+                               amount=_decimal(f.get("amount")),
+                               currency=f.get("currency") or "RUB",
+                               award_date=date.fromisoformat(f["award_date"])
+                               if f.get("award_date") else None)
+                for i, f in enumerate(data["fundings"])
+            ]
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def latest_revision(session: Session, record) -> Revision | None:
+    return session.scalar(
+        select(Revision).where(
+            Revision.entity_type == entity_type(record), Revision.entity_uuid == record.uuid,
+            Revision.number == record.version,
+        )
+    )
+
+
 def save_revision(session: Session, record, author_id: str | None) -> Revision:
     """Record the current content of ``record`` as its next revision."""
     session.flush()  # so relationships and defaults are in the snapshot
@@ -124,13 +187,18 @@ class Outcome:
     record: Any
     changes: list[Change] = field(default_factory=list)
     hook: str | None = None
+    comment: str | None = None
 
-    def announce(self, app: Flask) -> None:
+    def announce(self, app: Flask, user=None) -> None:
         if self.hook is None:
             return
         caller = getattr(app.extensions["nko_openness"].hook, self.hook)
-        change = self.changes[0] if self.changes else None
-        caller(app=app, record=self.record, change=change)
+        if self.hook in ("nko_after_publish", "nko_after_unpublish"):
+            caller(app=app, record=self.record, change=self.changes[0] if self.changes else None)
+        elif self.hook == "nko_after_return":
+            caller(app=app, record=self.record, user=user, comment=self.comment)
+        else:
+            caller(app=app, record=self.record, user=user)
 
 
 def mark_published(session: Session, record, user_id: str | None = None,
@@ -186,7 +254,54 @@ def mark_deleted(session: Session, record, user_id: str | None) -> Outcome:
     return outcome
 
 
-def commit_and_announce(session: Session, app: Flask, *outcomes: Outcome) -> None:
+class StaleRevision(Exception):
+    """The record changed after the version the caller looked at (concurrent edit)."""
+
+    def __init__(self, record, expected: int):
+        super().__init__(f"{entity_type(record)} {record.uuid}: expected version {expected}, "
+                         f"found {record.version}")
+        self.record = record
+        self.expected = expected
+
+
+def check_version(record, expected: int | None) -> None:
+    if expected is not None and record.version != expected:
+        raise StaleRevision(record, expected)
+
+
+def mark_submitted(session: Session, record, user_id: str | None,
+                   expected_version: int | None = None) -> Outcome:
+    """The editor asks a moderator to publish the latest revision."""
+    check_version(record, expected_version)
+    previous = record.status
+    record.status = Status.SUBMITTED
+    _log(session, record, "submit", previous, user_id, None)
+    return Outcome(record, hook="nko_after_submit")
+
+
+def mark_returned(session: Session, record, user_id: str | None, comment: str,
+                  expected_version: int | None = None) -> Outcome:
+    """The moderator sends the submission back with a (required) comment."""
+    check_version(record, expected_version)
+    if not (comment or "").strip():
+        raise ValueError("Комментарий обязателен при возврате на доработку.")
+    previous = record.status
+    record.status = Status.RETURNED
+    _log(session, record, "return", previous, user_id, comment)
+    return Outcome(record, hook="nko_after_return", comment=comment)
+
+
+def approve(session: Session, record, user_id: str | None, reviewed_version: int,
+            comment: str | None = None) -> Outcome:
+    """Publish exactly the revision the moderator reviewed, copying it onto the live row."""
+    check_version(record, reviewed_version)
+    revision = latest_revision(session, record)
+    if revision is not None:  # a no-op when the row already holds the draft (never published)
+        apply_snapshot(session, record, revision.data)
+    return mark_published(session, record, user_id, comment)
+
+
+def commit_and_announce(session: Session, app: Flask, *outcomes: Outcome, user=None) -> None:
     session.commit()
     for outcome in outcomes:
-        outcome.announce(app)
+        outcome.announce(app, user)
