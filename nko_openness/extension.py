@@ -56,6 +56,8 @@ class NkoOpenness:
         Where uploaded PDFs are stored, outside ``static/``.
     ``NKO_MAX_DOCUMENT_SIZE`` [``10 * 1024 * 1024``]
         Largest accepted document in bytes.
+    ``NKO_DOCUMENT_CHECK_SECONDS`` [``5``]
+        Time budget for parsing an uploaded PDF; a file that takes longer is refused.
     ``NKO_SANITIZER`` [``"bleach"``]
         HTML sanitizer backend: ``"bleach"`` or ``"nh3"``.
     ``NKO_SHOW_OPENNESS_BADGE`` [``False``]
@@ -84,6 +86,7 @@ class NkoOpenness:
                 "NKO_BASE_URL": None,
                 "NKO_UPLOAD_FOLDER": os.path.join(app.instance_path, "nko_documents"),
                 "NKO_MAX_DOCUMENT_SIZE": 10 * 1024 * 1024,
+                "NKO_DOCUMENT_CHECK_SECONDS": 5,
                 "NKO_SANITIZER": "bleach",
                 "NKO_SHOW_OPENNESS_BADGE": False,
             }.items()
