@@ -134,5 +134,13 @@ _SORT_STRIP = str.maketrans("", "", "«»\"'“”„")
 
 
 def sort_key(name: str) -> str:
-    """Catalog order: «СПОРТиЯ» sorts under С, not under the quote mark."""
-    return " ".join((name or "").translate(_SORT_STRIP).lower().replace("ё", "е").split())
+    """Catalog order by the distinctive name: «СПОРТиЯ» sorts under С, not under its legal form.
+
+    Russian NKO names put the legal form first and the proper name in «ёлочки», so the quoted
+    part, when there is one, is what a reader looks for.
+    """
+    name = name or ""
+    start = name.find("«")
+    if start != -1:
+        name = name[start + 1:]
+    return " ".join(name.translate(_SORT_STRIP).lower().replace("ё", "е").split())
