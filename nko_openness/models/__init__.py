@@ -5,6 +5,7 @@ from .document import Document
 from .organization import Organization, OrganizationActivity, sort_key
 from .project import Project, ProjectFunding, ProjectResult
 from .service import Service
+from .token import ApiToken
 from .vocabulary import (
     BENEFICIARY_TAXONOMY_ID,
     BeneficiaryCategory,
@@ -15,6 +16,7 @@ from .vocabulary import (
 from .workflow import Change, Membership, Revision, Status, WorkflowEvent
 
 __all__ = [
+    "ApiToken",
     "BENEFICIARY_TAXONOMY_ID",
     "Base",
     "BeneficiaryCategory",
