@@ -25,6 +25,11 @@ TABLE_PREFIX = "nko_"
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Reflect only the module's tables, so the host's never show up as "removed"."""
+    from .models.search import is_backend_search_object
+
+    # The full-text objects are backend DDL outside the models (models/search.py).
+    if is_backend_search_object(type_, name):
+        return False
     if type_ == "table":
         return bool(name) and name.startswith(TABLE_PREFIX)
     return True

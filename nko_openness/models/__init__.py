@@ -4,6 +4,7 @@ from .base import Base
 from .document import Document
 from .organization import Organization, OrganizationActivity, sort_key
 from .project import Project, ProjectFunding, ProjectResult
+from .search import SearchDocument, SearchFacet
 from .service import Service
 from .token import ApiToken
 from .vocabulary import (
@@ -29,6 +30,8 @@ __all__ = [
     "ProjectFunding",
     "ProjectResult",
     "Revision",
+    "SearchDocument",
+    "SearchFacet",
     "Service",
     "Status",
     "WorkflowEvent",
