@@ -23,7 +23,7 @@ def render_page(template: str, page_name: str, obj=None, **context):
     for extra in state.hook.nko_page_context(app=current_app, page=page_name, obj=obj):
         if extra:
             context.update(extra)
-    return render_template(template, nko_page=page_name, **context)
+    return render_template(template, nko_page=page_name, nko_object=obj, **context)
 
 
 def common_context() -> dict:
