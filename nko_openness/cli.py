@@ -63,3 +63,74 @@ def load_demo_command():
     session = db_session()
     summary = load_demo(session, current_app)
     click.echo(summary)
+
+
+@nko_cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json):
+    """List installed plugins (entry points) and enabled ones with the hooks each implements."""
+    import json
+
+    from .plugins import ENTRY_POINT_GROUP, describe
+
+    info = describe(current_app)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Установленные плагины (entry points «{ENTRY_POINT_GROUP}»):")
+    for item in info["installed"]:
+        state = "включён" if item["enabled"] else "не включён (добавьте в NKO_PLUGINS)"
+        version = f" {item['distribution']} {item['version']}" if item["distribution"] else ""
+        click.echo(f"  {item['name']} = {item['value']}{version} — {state}")
+    if not info["installed"]:
+        click.echo("  —")
+    click.echo("Включённые плагины и их хуки:")
+    for item in info["enabled"]:
+        hooks = ", ".join(item["hooks"]) or "—"
+        click.echo(f"  {item['name']} [{item['source']}]: {hooks}")
+
+
+@nko_cli.group("token")
+def token_cli():
+    """API tokens for the export feed (internal fields, higher rate limits)."""
+
+
+@token_cli.command("create")
+@click.argument("name")
+def token_create(name):
+    """Create a token for NAME (say, the Resource Centre); the token is shown only once."""
+    from .db import db_session
+    from .services.feed import create_token
+
+    session = db_session()
+    token, secret = create_token(session, name, created_by="cli")
+    session.commit()
+    click.echo(f"Токен #{token.id} для «{name}» создан. Он показан один раз — сохраните его:")
+    click.echo(secret)
+
+
+@token_cli.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id):
+    """Revoke a token by its number or prefix from `flask nko token list`."""
+    from .db import db_session
+    from .services.feed import revoke_token
+
+    session = db_session()
+    token = revoke_token(session, token_id)
+    if token is None:
+        raise click.ClickException(f"Действующий токен {token_id!r} не найден.")
+    session.commit()
+    click.echo(f"Токен #{token.id} ({token.name}) отозван.")
+
+
+@token_cli.command("list")
+def token_list():
+    """List tokens: number, prefix, name, created, revoked."""
+    from .db import db_session
+    from .services.feed import list_tokens
+
+    for token in list_tokens(db_session()):
+        state = f"отозван {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "действует"
+        click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t"
+                   f"{token.created_at:%Y-%m-%d %H:%M}\t{state}")

@@ -62,6 +62,11 @@ class NkoOpenness:
         HTML sanitizer backend: ``"bleach"`` or ``"nh3"``.
     ``NKO_SHOW_OPENNESS_BADGE`` [``False``]
         Show the disclosure completeness badge on public profiles.
+    ``NKO_API_RATE_LIMIT`` [``"120/minute"``]
+        Requests per client address to the export API without a token (Flask-Limiter
+        notation; storage ``RATELIMIT_STORAGE_URI``, in memory by default).
+    ``NKO_API_TOKEN_RATE_LIMIT`` [``"1200/minute"``]
+        Requests per API token (``flask nko token create``).
     """
 
     def __init__(self, app: Flask | None = None, *, plugins=None):
@@ -89,6 +94,8 @@ class NkoOpenness:
                 "NKO_DOCUMENT_CHECK_SECONDS": 5,
                 "NKO_SANITIZER": "bleach",
                 "NKO_SHOW_OPENNESS_BADGE": False,
+                "NKO_API_RATE_LIMIT": "120/minute",
+                "NKO_API_TOKEN_RATE_LIMIT": "1200/minute",
             }.items()
         }
         os.makedirs(app.instance_path, exist_ok=True)
@@ -102,8 +109,10 @@ class NkoOpenness:
 
         from .cli import nko_cli
         from .i18n import init_i18n
+        from .plugins import init_plugins
         from .views import register_views
 
+        init_plugins(app)
         init_i18n(app)
         register_views(app, config["NKO_URL_PREFIX"])
         app.cli.add_command(nko_cli)

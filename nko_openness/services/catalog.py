@@ -100,8 +100,17 @@ def category_with_descendants(session: Session, slug: str) -> list[int]:
 
 def list_organizations(session: Session, *, category: str | None = None,
                        activity: str | None = None, after: str | None = None,
-                       before: str | None = None, limit: int = 20) -> Page:
+                       before: str | None = None, limit: int = 20,
+                       extra_filters: dict | None = None) -> Page:
+    """``extra_filters``: plugin choice fields, {name: value} or {name: [value]} for
+    multi-choice (see field_display.catalog_filters); not indexed, see docs/plugins.md."""
     stmt = select(Organization).where(Organization.live.is_(True))
+    if extra_filters:
+        from ..field_display import extra_filter_clause
+
+        dialect = session.get_bind().dialect.name
+        for name, value in extra_filters.items():
+            stmt = stmt.where(extra_filter_clause(Organization.extra, name, value, dialect))
     if category:
         ids = category_with_descendants(session, category)
         stmt = stmt.where(exists().where(

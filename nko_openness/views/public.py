@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import db_session
+from ..field_display import catalog_filters
 from ..services import catalog
 from ..vocabularies import ACTIVITY_TYPES
 from .rendering import FILTERS, common_context, nko_state, render_page
@@ -43,15 +44,16 @@ def show_catalog():
     activity = request.args.get("activity") or None
     if activity and activity not in ACTIVITY_TYPES:
         activity = None
+    extra_boxes, extra_filters = catalog_filters(current_app, "organization", request.args)
     page = _page_or_400(
         catalog.list_organizations, session=session, category=category, activity=activity,
         after=request.args.get("after"), before=request.args.get("before"),
-        limit=nko_state().config["NKO_PAGE_SIZE"],
+        limit=nko_state().config["NKO_PAGE_SIZE"], extra_filters=extra_filters,
     )
     return render_page(
         "nko_openness/catalog.html", "catalog", page=page,
         categories=catalog.list_categories(session), selected_category=category,
-        selected_activity=activity,
+        selected_activity=activity, extra_filters=extra_boxes,
     )
 
 
