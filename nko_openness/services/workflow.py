@@ -25,6 +25,7 @@ from ..models import (
     WorkflowEvent,
 )
 from ..models.base import utcnow
+from . import search
 
 # Entity type names as the feeds and HSDS call them.
 ENTITY_TYPES: dict[type, str] = {
@@ -220,6 +221,7 @@ def mark_published(session: Session, record, user_id: str | None = None,
         # An organization coming (back) into view brings its live services and projects.
         if isinstance(record, Organization) and not was_public:
             outcome.changes += [_change(session, child, "upsert") for child in _children(record)]
+    search.sync_record(session, record)  # same transaction: the index never lags the public
     return outcome
 
 
@@ -236,6 +238,7 @@ def mark_unpublished(session: Session, record, user_id: str | None, comment: str
         outcome.changes.append(_change(session, record, "delete"))
         if isinstance(record, Organization):
             outcome.changes += [_change(session, child, "delete") for child in _children(record)]
+    search.drop_record(session, record)
     return outcome
 
 
@@ -250,6 +253,7 @@ def mark_deleted(session: Session, record, user_id: str | None) -> Outcome:
         entity_type=entity_type(record), entity_uuid=record.uuid, action="delete",
         from_status=record.status, to_status="deleted", user_id=user_id,
     ))
+    search.drop_record(session, record)
     session.delete(record)
     return outcome
 

@@ -1,0 +1,382 @@
+"""Keeps the search index in step with publishing: documents, facet values and FTS5 rows.
+
+Workflow calls :func:`sync_record` / :func:`drop_record` inside the transaction that changes
+a record's visibility, so the index never shows unpublished text, not even for a moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import (
+    Engine,
+    and_,
+    column,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session, selectinload
+
+from ..i18n import lazy_gettext as _l
+from ..models import Organization, Project, Service, sort_key
+from ..models.search import FTS_TABLE, SearchDocument, SearchFacet, backend_ddl
+from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS
+from .search_text import html_to_text, stemmed_text
+
+ENTITY_TYPES: dict[type, str] = {Organization: "organization", Service: "service",
+                                 Project: "program"}
+MAX_BODY = 20_000
+_fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
+
+
+# -- facets --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Facet:
+    """A filter with counts on the search page, and how to index a record's values for it.
+
+    ``values(record)`` returns the strings to index (an empty iterable for none);
+    ``labels`` maps a value to its label, or is a callable ``(session, values) -> dict``
+    for labels that live in the database. ``entities`` limits which records it applies to.
+    """
+
+    name: str
+    label: Any
+    values: Callable[[Any], Iterable[str]]
+    labels: dict[str, Any] | Callable[[Session, list[str]], dict[str, str]] = field(
+        default_factory=dict)
+    entities: tuple[str, ...] = ("organization", "service", "program")
+    position: int = 100
+
+    def label_for(self, session: Session, values: list[str]) -> dict[str, str]:
+        if callable(self.labels):
+            return self.labels(session, values)
+        return {v: str(self.labels.get(v, v)) for v in values}
+
+
+def _org(record) -> Organization:
+    return record if isinstance(record, Organization) else record.organization
+
+
+def _category_values(record) -> list[str]:
+    # A record in a sub-category is found under its parent too, as on the category pages.
+    values = []
+    for category in record.categories:
+        values.append(category.slug)
+        if category.parent is not None:
+            values.append(category.parent.slug)
+    return values
+
+
+def _category_labels(session: Session, values: list[str]) -> dict[str, str]:
+    from ..models import BeneficiaryCategory
+
+    rows = session.execute(select(BeneficiaryCategory.slug, BeneficiaryCategory.name)
+                           .where(BeneficiaryCategory.slug.in_(values)))
+    return dict(rows.all())
+
+
+# Age groups a service's age range can overlap (a service without limits suits every age).
+AGE_GROUPS: dict[str, tuple[int, int | None]] = {
+    "children": (0, 17), "youth": (14, 35), "adults": (18, 54), "seniors": (55, None),
+}
+AGE_LABELS = {
+    "children": _l("Дети (до 18 лет)"), "youth": _l("Молодёжь (14–35 лет)"),
+    "adults": _l("Взрослые (18–54 года)"), "seniors": _l("Старшее поколение (55 лет и старше)"),
+}
+
+
+def _age_values(service: Service) -> list[str]:
+    low, high = service.minimum_age, service.maximum_age
+    return [
+        name for name, (group_low, group_high) in AGE_GROUPS.items()
+        if (high is None or high >= group_low)
+        and (low is None or group_high is None or low <= group_high)
+    ]
+
+
+BUILTIN_FACETS = (
+    Facet("type", _l("Что искать"), lambda r: [ENTITY_TYPES[type(r)]],
+          {"organization": _l("Организации"), "service": _l("Услуги"),
+           "program": _l("Проекты")}, position=10),
+    Facet("category", _l("Категория граждан"), _category_values, _category_labels,
+          position=20),
+    Facet("fee", _l("Стоимость"), lambda s: ["free" if s.is_free else "paid"],
+          {"free": _l("Бесплатно"), "paid": _l("Платно")}, entities=("service",),
+          position=30),
+    Facet("age", _l("Возраст"), _age_values, AGE_LABELS, entities=("service",), position=40),
+    Facet("activity", _l("Вид деятельности"), lambda r: list(_org(r).activities),
+          ACTIVITY_TYPES, position=50),
+    Facet("locality", _l("Населённый пункт"),
+          lambda r: [" ".join(_org(r).locality.split())[:255]] if _org(r).locality else [],
+          position=60),
+)
+RESERVED_NAMES = frozenset({"q", "page"})
+_REGISTRY_KEY = "nko_openness.search_facets"
+
+
+def register_facet(app: Flask, facet: Facet) -> None:
+    """Add a facet for this app (plugin code calls it from its setup; replaces a same name)."""
+    if facet.name in RESERVED_NAMES:
+        raise ValueError(f"Имя фильтра {facet.name!r} занято параметром поиска.")
+    registry = app.extensions.setdefault(_REGISTRY_KEY, {})
+    registry[facet.name] = facet
+
+
+CHOICE_TYPES = frozenset({"choice", "select", "radio", "multichoice", "multiselect",
+                          "multiple_choice", "checkboxes"})
+_HOOK_ENTITIES = {"organization": "organization", "service": "service", "project": "program"}
+
+
+def _spec_get(spec, key, default=None):
+    return spec.get(key, default) if isinstance(spec, dict) else getattr(spec, key, default)
+
+
+def _text(label) -> str:
+    if isinstance(label, dict):
+        return label.get("ru") or next(iter(label.values()), "")
+    return str(label or "")
+
+
+def _choices(spec) -> dict[str, str]:
+    choices = _spec_get(spec, "choices") or ()
+    if isinstance(choices, dict):
+        return {str(k): _text(v) for k, v in choices.items()}
+    out = {}
+    for choice in choices:
+        if isinstance(choice, (list, tuple)):
+            out[str(choice[0])] = _text(choice[1])
+        elif isinstance(choice, dict):
+            out[str(choice.get("value"))] = _text(choice.get("label", choice.get("value")))
+        else:
+            out[str(choice)] = str(choice)
+    return out
+
+
+def _extra_values(name: str):
+    def values(record) -> list[str]:
+        value = (record.extra or {}).get(name)
+        if value in (None, ""):
+            return []
+        return [str(v)[:255] for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return values
+
+
+def field_spec_facets(app: Flask) -> list[Facet]:
+    """Facets for the public choice fields plugins declare through ``nko_extra_fields``.
+
+    A spec opts out with ``facet: False``; its labels come from ``choices``.
+    """
+    found: dict[str, tuple[Any, list[str]]] = {}
+    hook = app.extensions["nko_openness"].hook
+    for hook_entity, entity in _HOOK_ENTITIES.items():
+        for specs in hook.nko_extra_fields(app=app, entity=hook_entity):
+            for spec in specs or ():
+                name = _spec_get(spec, "name")
+                if (not name or name in RESERVED_NAMES
+                        or _spec_get(spec, "type") not in CHOICE_TYPES
+                        or _spec_get(spec, "public", True) is False
+                        or _spec_get(spec, "facet", True) is False):
+                    continue
+                found.setdefault(name, (spec, []))[1].append(entity)
+    return [
+        Facet(name, _text(_spec_get(spec, "label", name)), _extra_values(name),
+              _choices(spec), entities=tuple(entities), position=200)
+        for name, (spec, entities) in found.items()
+    ]
+
+
+def facets(app: Flask | None = None) -> list[Facet]:
+    """This app's facets in display order: built-in, then registered, then plugin fields."""
+    merged = {f.name: f for f in BUILTIN_FACETS}
+    if app is None and has_app_context():
+        app = current_app._get_current_object()
+    if app is not None:
+        for facet in field_spec_facets(app):
+            merged.setdefault(facet.name, facet)
+        merged.update(app.extensions.get(_REGISTRY_KEY, {}))
+    return sorted(merged.values(), key=lambda f: (f.position, f.name))
+
+
+# -- documents -----------------------------------------------------------------------------
+
+def _names(items) -> list[str]:
+    return [item.name for item in items]
+
+
+def _body_parts(record) -> list[str | None]:
+    org = _org(record)
+    if isinstance(record, Organization):
+        return [record.alternate_name, html_to_text(record.description),
+                html_to_text(record.mission), LEGAL_FORMS.get(record.legal_form),
+                record.locality, record.address,
+                *(ACTIVITY_TYPES.get(a, a) for a in record.activities),
+                *_names(record.categories)]
+    common = [record.alternate_name, html_to_text(record.description)]
+    if isinstance(record, Service):
+        specific = [record.eligibility_description, record.fees_description,
+                    record.application_process, record.schedule_description,
+                    record.service_area, record.address]
+    else:
+        specific = [html_to_text(record.goal), html_to_text(record.tasks), record.geography,
+                    record.partners, *(r.indicator for r in record.results),
+                    *(f.funder for f in record.fundings)]
+    return [*common, *specific, *_names(record.categories), org.name, org.locality]
+
+
+def _document(record) -> dict[str, Any]:
+    org = _org(record)
+    body = "\n".join(p.strip() for p in _body_parts(record) if p and p.strip())[:MAX_BODY]
+    is_service = isinstance(record, Service)
+    return {
+        "entity_type": ENTITY_TYPES[type(record)], "entity_id": record.id,
+        "entity_uuid": record.uuid, "organization_id": org.id,
+        "slug": record.slug if isinstance(record, Organization) else None,
+        "title": record.name, "sort_title": sort_key(record.name)[:500],
+        "organization_name": org.name, "body": body, "locality": org.locality,
+        "is_free": record.is_free if is_service else None,
+        "minimum_age": record.minimum_age if is_service else None,
+        "maximum_age": record.maximum_age if is_service else None,
+    }
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _delete_documents(session: Session, condition) -> None:
+    ids = select(SearchDocument.id).where(condition)
+    if _is_sqlite(session):
+        session.execute(delete(_fts).where(_fts.c.rowid.in_(ids)))
+    session.execute(delete(SearchFacet).where(SearchFacet.document_id.in_(ids)),
+                    execution_options={"synchronize_session": False})
+    session.execute(delete(SearchDocument).where(condition),
+                    execution_options={"synchronize_session": "fetch"})
+
+
+def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
+    if not records:
+        return
+    documents = [_document(r) for r in records]
+    ids = session.scalars(
+        insert(SearchDocument).returning(SearchDocument.id, sort_by_parameter_order=True),
+        documents,
+    ).all()
+    facet_rows = []
+    for document_id, record, document in zip(ids, records, documents, strict=True):
+        for facet in facet_list:
+            if document["entity_type"] in facet.entities:
+                for value in dict.fromkeys(v for v in facet.values(record) if v):
+                    facet_rows.append({"document_id": document_id, "facet": facet.name,
+                                       "value": value})
+    if facet_rows:
+        session.execute(insert(SearchFacet), facet_rows)
+    if _is_sqlite(session):
+        session.execute(insert(_fts), [
+            {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
+            for i, d in zip(ids, documents, strict=True)
+        ])
+
+
+def _of(records) -> Any:
+    by_type: dict[str, list[int]] = {}
+    for record in records:
+        by_type.setdefault(ENTITY_TYPES[type(record)], []).append(record.id)
+    return or_(*(and_(SearchDocument.entity_type == t, SearchDocument.entity_id.in_(ids))
+                 for t, ids in by_type.items()))
+
+
+def index_records(session: Session, records: Iterable, app: Flask | None = None) -> int:
+    """Rewrite the documents of ``records``: public ones are (re)indexed, others dropped."""
+    from .workflow import is_public
+
+    records = list(records)
+    if not records:
+        return 0
+    session.flush()
+    _delete_documents(session, _of(records))
+    public = [r for r in records if is_public(r)]
+    _write(session, public, facets(app))
+    return len(public)
+
+
+def sync_record(session: Session, record) -> None:
+    """After a visibility change: the record's document, and an organization's children's."""
+    records = [record]
+    if isinstance(record, Organization):
+        # Children carry the organization's name, activities and locality, and are public
+        # only while it is; drop every child document, then index the live ones.
+        session.flush()
+        _delete_documents(session, SearchDocument.organization_id == record.id)
+        records += [r for r in (*record.services, *record.projects) if r.live]
+    index_records(session, records)
+
+
+def drop_record(session: Session, record) -> None:
+    """Remove a record's document (an organization's: all of its documents) from the index."""
+    session.flush()
+    if isinstance(record, Organization):
+        _delete_documents(session, SearchDocument.organization_id == record.id)
+    else:
+        _delete_documents(session, _of([record]))
+
+
+# -- maintenance ---------------------------------------------------------------------------
+
+def ensure_index(engine: Engine) -> None:
+    """Create the backend's full-text objects if missing (the tables come from migrations)."""
+    if not inspect(engine).has_table(SearchDocument.__tablename__):
+        raise RuntimeError("Таблиц поиска нет: выполните `flask nko db upgrade`.")
+    with engine.begin() as connection:
+        for statement in backend_ddl(connection.dialect.name):
+            connection.execute(text(statement))
+
+
+def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the whole index in the caller's transaction; returns the documents written.
+
+    Walks published organizations by id in batches and expunges each batch, so memory
+    stays flat however many there are.
+    """
+    if _is_sqlite(session):
+        session.execute(delete(_fts))
+    session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
+    session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
+    facet_list = facets(app)
+    total = session.scalar(
+        select(func.count()).select_from(Organization).where(Organization.live.is_(True))
+    )
+    done = written = last_id = 0
+    while True:
+        orgs = session.scalars(
+            select(Organization).where(Organization.live.is_(True), Organization.id > last_id)
+            .order_by(Organization.id).limit(batch)
+            .options(selectinload(Organization.categories),
+                     selectinload(Organization.activity_rows),
+                     selectinload(Organization.services).selectinload(Service.categories),
+                     selectinload(Organization.projects).selectinload(Project.categories),
+                     selectinload(Organization.projects).selectinload(Project.results),
+                     selectinload(Organization.projects).selectinload(Project.fundings))
+        ).all()
+        if not orgs:
+            break
+        records = [r for org in orgs for r in (org, *org.services, *org.projects) if r.live]
+        _write(session, records, facet_list)
+        written += len(records)
+        done += len(orgs)
+        last_id = orgs[-1].id
+        session.flush()
+        session.expunge_all()
+        if progress:
+            progress(done, total)
+    return written
