@@ -1,0 +1,26 @@
+"""Public downloads of published documents (charters, reports) as attachments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, url_for
+
+from ..db import db_session
+from ..services import documents as document_service
+from .access import document_response, parse_public_id
+
+bp = Blueprint("nko_documents", __name__)
+
+
+@bp.app_context_processor
+def _document_links():
+    # organization.html links a document when this helper is defined.
+    return {"nko_document_url": lambda d: url_for("nko_documents.download_document",
+                                                  public_id=d.uuid)}
+
+
+@bp.get("/documents/<public_id>")
+def download_document(public_id):
+    document = document_service.get_public_document(db_session(), parse_public_id(public_id))
+    if document is None:
+        abort(404)
+    return document_response(document, public=True)
