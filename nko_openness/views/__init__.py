@@ -8,6 +8,8 @@ from flask import Flask
 def register_views(app: Flask, prefix: str) -> None:
     from . import api
     from .accessibility import bp as a11y_bp
+    from .cabinet import bp as cabinet_bp
+    from .documents import bp as documents_bp
     from .moderation import bp as moderation_bp
     from .public import bp as public_bp
     from .structured import bp as structured_bp
@@ -17,3 +19,5 @@ def register_views(app: Flask, prefix: str) -> None:
     app.register_blueprint(a11y_bp, url_prefix=prefix)
     app.register_blueprint(structured_bp, url_prefix=prefix)
     app.register_blueprint(moderation_bp, url_prefix=f"{prefix}/moderation")
+    app.register_blueprint(cabinet_bp, url_prefix=f"{prefix}/cabinet")
+    app.register_blueprint(documents_bp, url_prefix=prefix)
