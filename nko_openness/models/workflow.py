@@ -29,8 +29,10 @@ class Status:
 class PublishableMixin:
     """Columns every moderated record carries (organization, service, project)."""
 
-    # Workflow state of the latest version: what the editor and moderator act on.
-    status: Mapped[str] = mapped_column(String(20), default=Status.DRAFT, nullable=False)
+    # Workflow state of the latest version: what the editor and moderator act on. Indexed
+    # for the moderation queue (status = submitted), a few rows among many.
+    status: Mapped[str] = mapped_column(String(20), default=Status.DRAFT, nullable=False,
+                                        index=True)
     # True while a published version is visible to the public and the feeds.
     live: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # The latest revision has changes the public does not see yet.
