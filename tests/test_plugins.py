@@ -8,12 +8,11 @@ import textwrap
 import types
 
 import pytest
+from conftest import make_app
 from flask import Flask
 
 from nko_openness import NkoOpenness, hookimpl
 from nko_openness.plugins import DEFAULT_HOOKS_NAME, PluginError, hookspecs_names
-
-from conftest import make_app
 
 
 def fresh_app(tmp_path, **config) -> Flask:
