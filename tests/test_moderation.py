@@ -153,9 +153,11 @@ def test_queue_lists_submissions_oldest_first_grouped_by_organization(session, c
     assert "изменения опубликованной" in page and "новая запись" in page
 
 
-def test_empty_queue_says_so(client, login):
+def test_empty_queue_says_so_and_is_never_cached(client, login):
     login.user = MODERATOR
-    assert "Новых заявок нет" in text(client.get("/nko/moderation/"))
+    response = client.get("/nko/moderation/")
+    assert "Новых заявок нет" in text(response)
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 # ---------------------------------------------------------------- the diff
@@ -455,3 +457,30 @@ def test_organization_list_filters_by_status(session, client, login):
     assert "Черновая НКО" in page and "Опубликованная НКО" not in page
     page = text(client.get("/nko/moderation/organizations/"))
     assert "Черновая НКО" in page and "Опубликованная НКО" in page
+
+
+class ExtraFields:
+    @hookimpl
+    def nko_extra_fields(self, entity):
+        if entity == "organization":
+            return [{"name": "okved", "label_ru": "Основной ОКВЭД"},
+                    {"name": "history", "label_ru": "История", "type": "rich_text"}]
+        return []
+
+
+def test_plugin_fields_are_reviewed_under_their_labels(app, session, client, login):
+    pm = app.extensions["nko_openness"].pm
+    plugin = ExtraFields()
+    pm.register(plugin)
+    try:
+        org = make_org(session, extra={"okved": "88.99", "history": "<p>Основана в 2001</p>"})
+        edit_draft(session, org, extra={"okved": "94.99",
+                                        "history": "<p>Основана в <em>2001</em> году</p>"})
+        submit(session, org)
+        login.user = MODERATOR
+        page = text(client.get(review_url("organizations", org)))
+    finally:
+        pm.unregister(plugin)
+    assert "Дополнительные сведения: Основной ОКВЭД" in page
+    assert re.search(r"<del>.*88\.99</del>", page) and re.search(r"<ins>.*94\.99</ins>", page)
+    assert "2001<ins> году</ins>" in page and "&lt;em&gt;" not in page

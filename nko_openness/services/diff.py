@@ -241,7 +241,7 @@ def _normalized(value: Any) -> Any:
 
 
 def compare_field(key: str, label: str, before: Any, after: Any,
-                  category_names: dict[str, str]) -> FieldChange:
+                  category_names: dict[str, str], rich: bool = False) -> FieldChange:
     # An empty value stored as None, "" or [] is the same empty field to a reader.
     changed = _normalized(before) != _normalized(after)
     if key in ROW_FORMATTERS:
@@ -258,8 +258,8 @@ def compare_field(key: str, label: str, before: Any, after: Any,
             added=[v for v in new if v not in old], removed=[v for v in old if v not in new],
             kept=[v for v in new if v in old],
         )
-    if key in RICH_FIELDS or key in LONG_TEXT_FIELDS:
-        convert = html_to_text if key in RICH_FIELDS else (lambda v: v or "")
+    if rich or key in RICH_FIELDS or key in LONG_TEXT_FIELDS:
+        convert = html_to_text if rich or key in RICH_FIELDS else (lambda v: v or "")
         old, new = convert(before), convert(after)
         # Markup-only edits (a <p> split the same words) still count: the page changes.
         return FieldChange(key, label, "text", changed, before=old, after=new,
@@ -270,7 +270,8 @@ def compare_field(key: str, label: str, before: Any, after: Any,
 
 def diff_snapshots(entity: str, before: dict | None, after: dict,
                    category_names: dict[str, str] | None = None,
-                   extra_labels: dict[str, str] | None = None) -> RecordDiff:
+                   extra_labels: dict[str, str] | None = None,
+                   extra_rich: frozenset[str] = frozenset()) -> RecordDiff:
     """Compare the published snapshot ``before`` (None when never published) with ``after``."""
     labels = dict(FIELD_LABELS.get(entity, {}))
     old = before or {}
@@ -281,17 +282,18 @@ def diff_snapshots(entity: str, before: dict | None, after: dict,
             continue
         if key == "extra":
             fields += _extra_fields(old.get("extra") or {}, after.get("extra") or {},
-                                    extra_labels or {}, labels["extra"])
+                                    extra_labels or {}, extra_rich, labels["extra"])
             continue
         fields.append(compare_field(key, str(labels.get(key, key)), old.get(key),
                                     after.get(key), category_names or {}))
     return RecordDiff(fields=fields, is_new=before is None)
 
 
-def _extra_fields(old: dict, new: dict, extra_labels: dict[str, str], heading) -> list:
-    """Plugin fields (the ``extra`` JSON column), one line each."""
+def _extra_fields(old: dict, new: dict, extra_labels: dict[str, str], rich: frozenset[str],
+                  heading) -> list:
+    """Plugin fields (the ``extra`` JSON column), one line each under the plugin's label."""
     return [
         compare_field(key, f"{heading}: {extra_labels.get(key, key)}", old.get(key),
-                      new.get(key), {})
+                      new.get(key), {}, rich=key in rich)
         for key in dict.fromkeys([*old, *new])
     ]

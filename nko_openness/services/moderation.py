@@ -21,7 +21,7 @@ from ..models import (
     Status,
     WorkflowEvent,
 )
-from . import workflow
+from . import documents, workflow
 from .diff import RecordDiff, diff_snapshots
 from .workflow import Outcome, entity_type, latest_revision
 
@@ -215,14 +215,15 @@ def category_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(BeneficiaryCategory.slug, BeneficiaryCategory.name)).all())
 
 
-def review(session: Session, record, extra_labels: dict[str, str] | None = None) -> Review:
+def review(session: Session, record, extra_labels: dict[str, str] | None = None,
+           extra_rich: frozenset[str] = frozenset()) -> Review:
     events = history(session, record)
     submit = next((e for e in events if e.action == "submit"), None)
     return Review(
         record=record, kind=kind_of(record),
         diff=diff_snapshots(entity_type(record), published_snapshot(session, record),
                             submitted_snapshot(session, record), category_names(session),
-                            extra_labels),
+                            extra_labels, extra_rich),
         reviewed_version=record.version, published_version=record.live_version,
         submitted_at=submit.created_at if submit else None,
         submitted_by=submit.user_id if submit else None,
@@ -242,10 +243,7 @@ def children(session: Session, org: Organization) -> dict[str, list]:
 
 def pending_documents(session: Session, org: Organization) -> list[Document]:
     """Documents uploaded since the organization was last approved: they go public with it."""
-    return list(session.scalars(
-        select(Document).where(Document.organization_id == org.id, Document.live.is_(False))
-        .order_by(Document.id)
-    ))
+    return documents.pending_documents(session, org)
 
 
 def list_organizations(session: Session, status: str | None = None, after: int | None = None,
@@ -284,8 +282,7 @@ def approve_submission(session: Session, record, user_id: str | None, reviewed_v
     outcome = workflow.approve(session, record, user_id, reviewed_version,
                                (comment or "").strip() or None)
     if isinstance(record, Organization):
-        for document in pending_documents(session, record):
-            document.live = True
+        documents.publish_pending(session, record)
     return outcome
 
 

@@ -8,6 +8,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..db import db_session
+from ..fields import entity_of, field_specs
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import Organization
@@ -57,6 +58,13 @@ DECISIONS = {
 def _inject_common():
     return {**common_context(), "STATUS_LABELS": moderation.STATUS_LABELS,
             "ACTION_LABELS": moderation.ACTION_LABELS, "KIND_LABELS": moderation.KIND_LABELS}
+
+
+@bp.after_request
+def _no_store(response):
+    # Moderators see drafts: no shared cache may keep these pages.
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
 
 
 @bp.app_template_global("nko_openness_badge")
@@ -111,7 +119,9 @@ def show_record(kind, public_id):
 
 def _render_review(user, record, forms=None, error=None, status=200, reviewed_version=None):
     session = db_session()
-    review = moderation.review(session, record)
+    specs = field_specs(current_app, entity_of(record))
+    review = moderation.review(session, record, {s.name: str(s.label) for s in specs},
+                               frozenset(s.name for s in specs if s.type == "rich_text"))
     forms = forms or {}
     for action, (form_class, _call, _msg) in DECISIONS.items():
         if action not in forms:
