@@ -109,3 +109,24 @@ def published_set(client, headers=None) -> dict[tuple[str, str], dict]:
         for obj in ndjson(response):
             found[(hsds_type, obj["id"])] = obj
     return found
+
+
+def stage_edit(session, record, **changes) -> None:
+    """An editor's save: a live record keeps its row and gets a draft revision (cabinet rules)."""
+    from nko_openness.models import Revision
+    from nko_openness.services.workflow import apply_snapshot, entity_type, save_revision
+    from nko_openness.services.workflow import snapshot as record_snapshot
+
+    data = {**record_snapshot(record), **changes}
+    if not record.live:
+        apply_snapshot(session, record, data)
+        save_revision(session, record, "editor")
+        return
+    record.version += 1
+    record.has_unpublished_changes = True
+    session.add(Revision(entity_type=entity_type(record), entity_uuid=record.uuid,
+                         number=record.version, data=data, author_id="editor"))
+    session.flush()
+
+
+Consumer.dump_of = staticmethod(canonical)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -285,7 +286,9 @@ def setup(app: Flask, bp: Blueprint) -> None:
 
     # Own instance and storage (memory:// unless RATELIMIT_STORAGE_URI says otherwise); it
     # never applies the host's default limits to our routes nor ours to the host's.
-    limiter = Limiter(key_func=_rate_limit_key, app=app, headers_enabled=True,
+    # Headers are added by _rate_limit_headers: Flask-Limiter's own would put its window's
+    # Retry-After on every response, over ours on a 503.
+    limiter = Limiter(key_func=_rate_limit_key, app=app, headers_enabled=False,
                       storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
                       default_limits_exempt_when=not_api,
                       application_limits_exempt_when=not_api)
@@ -293,9 +296,22 @@ def setup(app: Flask, bp: Blueprint) -> None:
     app.extensions[API_STATE] = {"limiter": limiter}
 
 
+def _rate_limit_headers(response: Response) -> Response:
+    limiter = current_app.extensions.get(API_STATE, {}).get("limiter")
+    current = limiter.current_limit if limiter is not None else None
+    if current is not None:
+        response.headers["X-RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["X-RateLimit-Remaining"] = str(current.remaining)
+        response.headers["X-RateLimit-Reset"] = str(int(current.reset_at))
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, int(current.reset_at - time.time())))
+    return response
+
+
 def register_handlers(bp: Blueprint) -> None:
     bp.before_request(authenticate)
     bp.after_request(_cors)
+    bp.after_request(_rate_limit_headers)
 
     @bp.errorhandler(ApiError)
     def _api_error(error: ApiError):
@@ -327,8 +343,6 @@ def register_handlers(bp: Blueprint) -> None:
         ru, en = messages.get(error.code, (error.description, error.description))
         headers = dict(error.get_response().headers)
         keep = {k: v for k, v in headers.items() if k in ("Retry-After", "Allow")}
-        if error.code == 429:
-            keep.update((k, v) for k, v in headers.items() if k.startswith("X-RateLimit"))
         return error_response(error.code or 500, (error.name or "error").lower().replace(" ", "_"),
                               ru, en, headers=keep)
 
