@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -12,6 +13,8 @@ import pluggy
 from flask import Flask
 
 from . import hookspecs
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nko_openness"
 DEFAULT_HOOKS_NAME = "nko_openness.default_hooks"
@@ -181,6 +184,20 @@ def implementations(app: Flask, hook_name: str):
 def call_one(impl, **kwargs):
     """Call one hook implementation with the subset of arguments it asks for (as pluggy does)."""
     return impl.function(*(kwargs[name] for name in impl.argnames))
+
+
+def notify(app: Flask, hook_name: str, **kwargs) -> None:
+    """Call every implementation of a notify hook (``nko_after_*``), each on its own.
+
+    The change is already committed: one plugin failing (a mail server down) must neither
+    show the moderator an error page for a change that happened nor keep the other plugins
+    from hearing of it, so its exception is logged, not raised.
+    """
+    for plugin, impl in implementations(app, hook_name):
+        try:
+            call_one(impl, app=app, **kwargs)
+        except Exception:
+            log.exception("nko_openness: plugin %r failed in %s", plugin, hook_name)
 
 
 def describe(app: Flask) -> dict[str, Any]:

@@ -218,6 +218,21 @@ def test_notify_hooks_do_not_fire_when_the_commit_fails(app, session, spy, draft
     assert spy.calls == []
 
 
+def test_nko_after_publish_failing_plugin_is_logged_and_others_still_hear(
+        app, session, register, draft, caplog):
+    class MailDown:
+        @hookimpl
+        def nko_after_publish(self, record):
+            raise ConnectionError("SMTP server unreachable")
+
+    register(MailDown())
+    spy = register(Spy(app))
+    workflow.commit_and_announce(session, app, workflow.approve(session, draft, "mod",
+                                                                draft.version))
+    assert spy.calls == [("publish", "Стартуют все", "upsert", "published")]
+    assert "failed in nko_after_publish" in caplog.text and "SMTP" in caplog.text
+
+
 # -- nko_permission and nko_current_user ---------------------------------------------------------
 
 

@@ -193,13 +193,15 @@ class Outcome:
     def announce(self, app: Flask, user=None) -> None:
         if self.hook is None:
             return
-        caller = getattr(app.extensions["nko_openness"].hook, self.hook)
+        from ..plugins import notify
+
         if self.hook in ("nko_after_publish", "nko_after_unpublish"):
-            caller(app=app, record=self.record, change=self.changes[0] if self.changes else None)
+            notify(app, self.hook, record=self.record,
+                   change=self.changes[0] if self.changes else None)
         elif self.hook == "nko_after_return":
-            caller(app=app, record=self.record, user=user, comment=self.comment)
+            notify(app, self.hook, record=self.record, user=user, comment=self.comment)
         else:
-            caller(app=app, record=self.record, user=user)
+            notify(app, self.hook, record=self.record, user=user)
 
 
 def mark_published(session: Session, record, user_id: str | None = None,
