@@ -10,7 +10,7 @@ hookimpl = pluggy.HookimplMarker("nko_openness")
 
 @hookspec
 def nko_extra_fields(app, entity):
-    """Return field specs (dicts) to add to ``entity`` ("organization", "service", "project")."""
+    """Return field specs (dicts or FieldSpec) for ``entity``: organization, service, project."""
 
 
 @hookspec
@@ -20,7 +20,7 @@ def nko_beneficiary_categories(app):
 
 @hookspec
 def nko_validate(app, entity, data):
-    """Return a dict of field name -> Russian error message for ``data`` about to be saved."""
+    """Return {field: Russian error} for ``data`` (a snapshot, plugin fields under "extra")."""
 
 
 @hookspec
@@ -30,7 +30,7 @@ def nko_sanitizer_policy(app, policy):
 
 @hookspec
 def nko_exporters(app):
-    """Return exporters: objects with name, media_type, extension, title and ``render``."""
+    """Return exporters: name, title, media_type, extension, ``render(app, session, params)``."""
 
 
 @hookspec
@@ -40,7 +40,7 @@ def nko_after_publish(app, record, change):
 
 @hookspec
 def nko_after_unpublish(app, record, change):
-    """Called after the commit that withdrew ``record`` from the public."""
+    """Called after the commit that withdrew ``record`` (unpublished, archived or deleted)."""
 
 
 @hookspec
