@@ -17,6 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         NKO_BASE_TEMPLATE="layout.html",
         NKO_SITE_NAME="Некоммерческие организации Белогорска",
         NKO_URL_PREFIX="/nko",
+        # Notifications as e-mail files in instance/outbox/ (examples/host_site/notifications.py);
+        # the city's own fields and footer contacts (examples/host_site/local_plugin.py).
+        NKO_PLUGINS=["examples.host_site.notifications", "examples.host_site.local_plugin"],
+        NOTIFY_MODERATOR_EMAILS=["Отдел по работе с НКО <nko@belogorsk.example>"],
     )
     if test_config:
         app.config.update(test_config)
