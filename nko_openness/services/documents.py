@@ -187,7 +187,7 @@ def clean_filename(name: str | None) -> str:
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = " ".join(_UNSAFE_NAME.sub(" ", name).split()).strip(" .")
-    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    stem = (name[:-4] if name.lower().endswith(".pdf") else name).strip(" .")
     return (stem[:200] or "document") + ".pdf"
 
 
