@@ -84,7 +84,7 @@ CHECKLIST: tuple[ChecklistItem, ...] = (
                   "profile",
                   lambda d: _filled(d.organization.get("phone"))
                   and _filled(d.organization.get("email"))),
-    ChecklistItem("requisites", _l("ИНН и ОГРН"), _l("7-ФЗ, ст. 32; ЕГРЮЛ"),
+    ChecklistItem("requisites", _l("ИНН и ОГРН"), STANDARD,
                   _l("Укажите ИНН и ОГРН организации."), "profile",
                   _legal_entity_only(lambda d: _filled(d.organization.get("inn"))
                                      and _filled(d.organization.get("ogrn")))),
@@ -108,7 +108,7 @@ CHECKLIST: tuple[ChecklistItem, ...] = (
     ChecklistItem("projects", _l("Проекты за последние три года"), STANDARD,
                   _l("Добавьте проекты, которые организация ведёт или вела за последние "
                      "три года."), "projects", lambda d: bool(d.recent_projects())),
-    ChecklistItem("reports", _l("Отчёты о деятельности"), _l("7-ФЗ, ст. 32, п. 3.1"),
+    ChecklistItem("reports", _l("Отчёты о деятельности"), _l("7-ФЗ, ст. 32"),
                   _l("Загрузите годовой отчёт или отчёт в Минюст за один из последних лет "
                      "либо дайте ссылку на отчёты на портале Минюста."), "documents",
                   _has_report),
