@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 import types
@@ -273,3 +274,20 @@ def test_module_object_plugin(tmp_path):
     pm = app.extensions["nko_openness"].pm
     assert pm.has_plugin("nko_test_inline")
     assert pm.sources["nko_test_inline"] == "object"
+
+
+def test_the_minimal_plugin_in_the_docs_works(tmp_path, plugin_dir):
+    from pathlib import Path
+
+    from nko_openness.fields import field_specs
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text("utf-8")
+    source = re.search(r"```python\n# belogorsk_fields.py\n(.*?)```", docs, re.S).group(1)
+    assert len(source.strip().splitlines()) <= 12  # "a ten-line plugin"
+    name = plugin_module("nko_test_docs_minimal", source, plugin_dir)
+    app = fresh_app(tmp_path, NKO_PLUGINS=[name])
+    district, nko_day = field_specs(app, "project")
+    assert (district.label_ru, district.type, district.choice_values) == (
+        "Микрорайон", "choice", ("center", "north", "south"))
+    assert (nko_day.label_ru, nko_day.type) == ("Участвует в Дне НКО", "boolean")
+    assert field_specs(app, "organization") == ()
