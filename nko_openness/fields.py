@@ -248,8 +248,9 @@ _SCHEMA_TYPES = {
     "integer": {"type": "integer"},
     "decimal": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
     "date": {"type": "string", "format": "date"},
-    "url": {"type": "string", "format": "uri"},
-    "email": {"type": "string", "format": "email"},
+    # Internationalized: Russian sites and mailboxes often have Cyrillic domains (.рф).
+    "url": {"type": "string", "format": "iri"},
+    "email": {"type": "string", "format": "idn-email"},
     "boolean": {"type": "boolean"},
 }
 
