@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -20,13 +21,15 @@ UrlOf = Callable[[Any], str]
 
 SCHEMA_CONTEXT = "https://schema.org"
 SITEMAP_BATCH = 1000
+_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|br|h[1-6]|blockquote|tr|td|th)\b[^>]*>", re.I)
 
 
 def plain_text(stored_html: str | None, limit: int | None = None) -> str | None:
     """Sanitized HTML as one line of text, cut at a word boundary when ``limit`` is given."""
     if not stored_html:
         return None
-    text = Markup(stored_html).striptags()
+    # Block boundaries become spaces, so "</p><ul><li>" does not glue two sentences together.
+    text = Markup(_BLOCK_TAG.sub(r" \g<0>", stored_html)).striptags()
     if limit and len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:—- ") + "…"
     return text or None

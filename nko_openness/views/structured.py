@@ -62,10 +62,10 @@ def page_jsonld(page: str, obj) -> str:
 
 def page_share(page: str, obj) -> dict:
     """OpenGraph values besides the title, which the template takes from its own block."""
-    kind = {"organization": "profile", "service": "article", "project": "article"}.get(page)
+    # "website" throughout: OpenGraph's "profile" is a person, "article" a dated text.
     return {
         "url": current_page_url(),
-        "type": kind or "website",
+        "type": "website",
         "description": sd.share_description(obj) if obj is not None else None,
     }
 
