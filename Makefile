@@ -25,6 +25,7 @@ demo: $(VENV)/.installed-demo
 	mkdir -p instance
 	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask nko db upgrade
 	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask nko load-demo
+	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask demo-accounts
 	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # PostgreSQL joins the run when the local server answers; pytest exit 5 (no tests) fails the run.

@@ -8,6 +8,8 @@ from flask import Flask, render_template
 
 from nko_openness import NkoOpenness
 
+from .auth import init_auth
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
@@ -25,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     NkoOpenness(app)
+    init_auth(app)
 
     @app.get("/")
     def index():
