@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pdf_support as pdfs
 import pytest
 from cabinet_support import ROLES, USERS, app_config, as_user, give_orgs  # noqa: F401
 from factories import make_org, make_project, make_service
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from nko_openness import hookimpl
@@ -253,46 +253,26 @@ def test_submit_cannot_reach_another_organizations_records(session, client, worl
 
 # -- CSRF with the real setting -------------------------------------------------------------
 
-@pytest.fixture
-def csrf_app(database_url, tmp_path):
-    from cabinet_support import HeaderUsers
-    from conftest import make_app
-
-    from nko_openness.models import Base
-    from nko_openness.services.vocabulary import seed_categories
-
-    app = make_app(database_url, tmp_path, NKO_PLUGINS=[HeaderUsers()])
+def test_csrf_is_enforced_on_every_cabinet_post(app, session, client):
     # conftest turns CSRF off for convenience; here it is the real, default setting.
     app.config["WTF_CSRF_ENABLED"] = True
-    state = app.extensions["nko_openness"]
-    Base.metadata.create_all(state.db.engine)
-    with app.app_context():
-        seed_categories(state.db.session, app)
-        state.db.session.commit()
-    yield app
-    state.db.engine.dispose()
-
-
-def test_csrf_is_enforced_on_every_cabinet_post(csrf_app):
-    with csrf_app.app_context():
-        session = csrf_app.extensions["nko_openness"].db.session
-        org = make_org(session, slug="csrf-org", publish=False)
-        give_orgs(session, org, make_org(session, publish=False))
-        version, inn, ogrn, org_id = org.version, org.inn, org.ogrn, org.id
-    client = as_user(csrf_app.test_client(), "editor_a")
+    org = make_org(session, slug="csrf-org", publish=False)
+    give_orgs(session, org, make_org(session, publish=False))
+    version, inn, ogrn = org.version, org.inn, org.ogrn
+    editor = as_user(client, "editor_a")
     data = {"version": str(version), "name": "Подмена", "legal_form": "ano"}
     for url in ("/csrf-org/profile", "/csrf-org/services/new", "/csrf-org/submit",
                 "/csrf-org/documents"):
-        response = client.post(CABINET + url, data=data)
+        response = editor.post(CABINET + url, data=data)
         assert response.status_code == 400, url
-    with csrf_app.app_context():
-        session = csrf_app.extensions["nko_openness"].db.session
-        assert session.get(type(org), org_id).version == version
+    session.expire_all()
+    assert org.version == version and org.name != "Подмена"
 
-    # The same request with the token from the session is accepted.
-    with client:
-        client.get(f"{CABINET}/csrf-org/profile")
-        token = generate_csrf()
-    response = client.post(f"{CABINET}/csrf-org/profile", data={
+    # The same request with the token from the page is accepted.
+    page = editor.get(f"{CABINET}/csrf-org/profile").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = editor.post(f"{CABINET}/csrf-org/profile", data={
         **data, "csrf_token": token, "inn": inn, "ogrn": ogrn})
     assert response.status_code == 302
+    session.expire_all()
+    assert org.name == "Подмена"
