@@ -44,3 +44,24 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) instance build dist *.egg-info
+
+# Browser tests drive Debian's Chromium (never a browser that Playwright downloads) and the
+# Nu HTML Checker from npm, run with the system Java. Without them those tests skip and say so.
+VNU_VERSION := 26.9.27
+VNU_JAR := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+.PHONY: browser-deps
+browser-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	[ -f $(VNU_JAR) ] || command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+		else \
+			echo "browser-deps: missing$$missing; install as root: apt-get install -y$$missing"; \
+		fi; \
+	fi
+	@if [ ! -f $(VNU_JAR) ] && command -v npm >/dev/null; then \
+		npm install --no-audit --no-fund --ignore-scripts --prefix .cache/vnu vnu-jar@$(VNU_VERSION); \
+	fi
