@@ -29,7 +29,7 @@ demo: $(VENV)/.installed-demo
 	NKO_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # PostgreSQL joins the run when the local server answers; pytest exit 5 (no tests) fails the run.
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser-deps
 	$(BIN)/ruff check .
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "PostgreSQL answers: the suite runs on SQLite and PostgreSQL"; \
