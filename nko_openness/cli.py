@@ -134,3 +134,20 @@ def token_list():
         state = f"отозван {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "действует"
         click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t"
                    f"{token.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+@nko_cli.command("generate")
+@click.option("--orgs", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Сколько организаций создать (220000 — масштаб всей России).")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Зерно генератора: то же зерно даёт те же данные.")
+def generate_command(orgs, seed):
+    """Generate synthetic NKOs with services, projects and edit history (for benchmarks)."""
+    from .services.generator import GeneratorError, generate
+
+    try:
+        stats = generate(current_app, orgs, seed, progress=click.echo)
+    except GeneratorError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(stats.summary())
+
