@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nko_openness.views.accessibility import cookie_value
 
 if TYPE_CHECKING:
-    from conftest import Site
+    from .support import Site
 
 
 @dataclass(frozen=True)

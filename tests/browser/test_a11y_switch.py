@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from keyboard import tab_to
+
+from .keyboard import tab_to
 
 pytestmark = pytest.mark.browser
 

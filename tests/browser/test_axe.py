@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from axe_check import axe_violations, describe
-from pages import MODES, PAGE_TYPES
+
+from .axe_check import axe_violations, describe
+from .pages import MODES, PAGE_TYPES
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from keyboard import choose_option, focused, tab_to
+
+from .keyboard import choose_option, focused, tab_to
 
 pytestmark = pytest.mark.browser
 

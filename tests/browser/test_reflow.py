@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from axe_check import axe_violations, describe
-from conftest import require_page
-from pages import MODES, PAGE_TYPES
+
+from .axe_check import axe_violations, describe
+from .pages import MODES, PAGE_TYPES
+from .support import require_page
 
 pytestmark = pytest.mark.browser
 

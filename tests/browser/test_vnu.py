@@ -6,8 +6,9 @@ import json
 import subprocess
 
 import pytest
-from conftest import ROOT, VNU_JAR, java_and_vnu
-from pages import MODES, PAGE_TYPES
+
+from .pages import MODES, PAGE_TYPES
+from .support import ROOT, VNU_JAR, java_and_vnu
 
 pytestmark = pytest.mark.browser
 
