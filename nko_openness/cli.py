@@ -151,3 +151,23 @@ def generate_command(orgs, seed):
         raise click.ClickException(str(exc)) from None
     click.echo(stats.summary())
 
+
+@nko_cli.group("search")
+def search_cli():
+    """The full-text search index (kept in step by publishing; rebuild after bulk loads)."""
+
+
+@search_cli.command("reindex")
+@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Организаций за один шаг.")
+def search_reindex(batch):
+    """Rebuild the search index from the published records, in one transaction."""
+    from .db import db_session
+    from .services.search import ensure_index, rebuild
+
+    ensure_index(current_app.extensions["nko_openness"].db.engine)
+    session = db_session()
+    written = rebuild(session, current_app, batch=batch,
+                      progress=lambda done, total: click.echo(f"Организации: {done}/{total}"))
+    session.commit()
+    click.echo(f"Поисковый индекс перестроен: документов {written}.")

@@ -1,14 +1,263 @@
-"""Russian full-text search over published records: ranked hits, snippets and facet counts."""
+"""Russian full-text search over published records: ranked hits, snippets and facet counts.
+
+PostgreSQL matches ``to_tsquery('russian', 'word:*')`` against a GIN-indexed tsvector;
+SQLite matches Snowball stems as FTS5 prefixes (``"stem"*``). Both rank (title above body),
+page with LIMIT, and count facets with GROUP BY over at most ``FACET_CAP`` matched
+documents, so a query costs about the same at 20 or 220,000 organizations.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from markupsafe import Markup
+from sqlalchemy import Select, bindparam, exists, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from ..models.search import FTS_TABLE, VECTOR_COLUMN, SearchDocument, SearchFacet
 from .search_index import (  # noqa: F401  (the index API, re-exported for workflow and views)
+    AGE_GROUPS,
     Facet,
     drop_record,
     ensure_index,
     facets,
+    field_spec_facets,
+    fts_table,
     index_records,
     rebuild,
     register_facet,
     sync_record,
 )
+from .search_text import Term, highlight, query_terms, snippet
+
+PAGE_SIZE = 20
+MAX_PAGE = 50  # deeper than this a resident refines the query instead
+TOTAL_CAP = 1000  # "Найдено более 1000"
+FACET_CAP = 5000  # facet counts look at no more matched documents than this
+FACET_VALUES_SHOWN = 12
+MAX_QUERY_LENGTH = 200
+MAX_FILTER_VALUES = 20
+
+
+@dataclass
+class SearchRequest:
+    """What the resident asked: words, facet filters (facet → values), page number."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    page: int = 1
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.q.strip() and not self.filters
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class FacetResult:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass
+class Hit:
+    document: SearchDocument
+    title: Markup
+    snippet: Markup
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    hits: list[Hit]
+    total: int
+    total_capped: bool
+    facets: list[FacetResult]
+    has_next: bool
+    # How the words matched: "all" (every word), "relaxed" (shorter stems), "any" (some word).
+    match_mode: str | None = None
+    counts_capped: bool = False
+
+
+def parse_request(args, app: Flask | None = None) -> SearchRequest:
+    """A SearchRequest from query arguments (a MultiDict); unknown or odd values are dropped."""
+    names = {f.name for f in facets(app)}
+    filters = {}
+    for name in sorted(names):
+        values = [v for v in dict.fromkeys(args.getlist(name)) if v and len(v) <= 255]
+        if values:
+            filters[name] = values[:MAX_FILTER_VALUES]
+    try:
+        page = int(args.get("page", 1))
+    except (TypeError, ValueError):
+        page = 1
+    return SearchRequest(q=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH], filters=filters,
+                         page=min(max(page, 1), MAX_PAGE))
+
+
+# -- matching ------------------------------------------------------------------------------
+
+def _prefixes(terms: list[Term], mode: str) -> list[str]:
+    return [t.relaxed if mode == "relaxed" else t.stem for t in terms]
+
+
+def _match(session: Session, terms: list[Term], mode: str) -> Select:
+    """(id, rank) of the documents whose text matches; higher rank is better."""
+    joiner_pg, joiner_fts = (" | ", " OR ") if mode == "any" else (" & ", " ")
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL stems the words itself; ":*" makes each stem a prefix.
+        words = [t.relaxed if mode == "relaxed" else t.word for t in terms]
+        query = func.to_tsquery(literal_column("'russian'::regconfig"),
+                                bindparam("tsquery", joiner_pg.join(f"{w}:*" for w in words)))
+        vector = literal_column(f"{SearchDocument.__tablename__}.{VECTOR_COLUMN}")
+        return (select(SearchDocument.id.label("id"),
+                       func.ts_rank_cd(vector, query, 1).label("rank"))
+                .where(vector.bool_op("@@")(query)))
+    fts = literal_column(FTS_TABLE)
+    # Stems are letters and digits only, so quoting them is all FTS5 syntax needs.
+    query = joiner_fts.join(f'"{p}"*' for p in _prefixes(terms, mode))
+    return (select(fts_table.c.rowid.label("id"),
+                   (-func.bm25(fts, 10.0, 1.0)).label("rank"))
+            .where(fts.op("MATCH")(bindparam("fts_query", query))))
+
+
+def _facet_condition(name: str, values: list[str]):
+    return exists().where(SearchFacet.document_id == SearchDocument.id,
+                          SearchFacet.facet == name, SearchFacet.value.in_(values))
+
+
+def _base(matched, filters: dict[str, list[str]], skip: str | None = None) -> Select:
+    stmt = select(SearchDocument.id)
+    if matched is not None:
+        stmt = stmt.join(matched, matched.c.id == SearchDocument.id)
+    for name, values in filters.items():
+        if name != skip:
+            stmt = stmt.where(_facet_condition(name, values))
+    return stmt
+
+
+def _count(session: Session, matched, filters) -> tuple[int, bool]:
+    limited = _base(matched, filters).limit(TOTAL_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(limited))
+    return min(total, TOTAL_CAP), total > TOTAL_CAP
+
+
+def _page(session: Session, matched, filters, page: int, page_size: int):
+    stmt = select(SearchDocument)
+    if matched is not None:
+        stmt = (stmt.add_columns(matched.c.rank)
+                .join(matched, matched.c.id == SearchDocument.id)
+                .order_by(matched.c.rank.desc(), SearchDocument.id))
+    else:
+        stmt = stmt.order_by(SearchDocument.sort_title, SearchDocument.id)
+    for name, values in filters.items():
+        stmt = stmt.where(_facet_condition(name, values))
+    stmt = stmt.limit(page_size + 1).offset((page - 1) * page_size)
+    documents = [row[0] for row in session.execute(stmt)]
+    return documents[:page_size], len(documents) > page_size
+
+
+# -- facets --------------------------------------------------------------------------------
+
+def _facet_counts(session: Session, matched, filters, facet_list: list[Facet]):
+    """Counts per (facet, value): each active facet is counted without its own filter,
+    so ticking a second value shows what the wider (OR) choice would add."""
+    groups: dict[str | None, list[str]] = {None: []}
+    for facet in facet_list:
+        groups.setdefault(facet.name if facet.name in filters else None, []).append(facet.name)
+    counts: dict[tuple[str, str], int] = {}
+    capped = False
+    for skip, names in groups.items():
+        if not names:
+            continue
+        ids = _base(matched, filters, skip=skip).limit(FACET_CAP + 1).subquery()
+        capped = capped or session.scalar(select(func.count()).select_from(ids)) > FACET_CAP
+        ids = _base(matched, filters, skip=skip).limit(FACET_CAP).subquery()
+        rows = session.execute(
+            select(SearchFacet.facet, SearchFacet.value, func.count())
+            .where(SearchFacet.document_id.in_(select(ids.c.id)),
+                   SearchFacet.facet.in_(names))
+            .group_by(SearchFacet.facet, SearchFacet.value)
+        )
+        for name, value, count in rows:
+            counts[(name, value)] = count
+    return counts, capped
+
+
+def _facet_results(session: Session, counts, filters, facet_list) -> list[FacetResult]:
+    results = []
+    for facet in facet_list:
+        selected = filters.get(facet.name, [])
+        found = sorted(((v, c) for (n, v), c in counts.items() if n == facet.name),
+                       key=lambda item: (-item[1], item[0]))[:FACET_VALUES_SHOWN]
+        shown = dict(found)
+        for value in selected:  # a ticked value stays on screen, even at zero
+            shown.setdefault(value, counts.get((facet.name, value), 0))
+        if not shown:
+            continue
+        labels = facet.label_for(session, list(shown))
+        values = sorted(
+            (FacetValue(v, labels.get(v, v), c, v in selected) for v, c in shown.items()),
+            key=lambda fv: (-fv.count, fv.label.lower()),
+        )
+        results.append(FacetResult(facet.name, str(facet.label), values))
+    return results
+
+
+# -- the search ----------------------------------------------------------------------------
+
+def search(session: Session, request: SearchRequest, app: Flask | None = None, *,
+           page_size: int = PAGE_SIZE) -> SearchResult:
+    """Run ``request``: with words, ranked by relevance; without, every document by title.
+
+    When every word together finds nothing, the search retries with shorter stems
+    (a typo or another derivation: «экологическая» → «эколог*»), then with any word.
+    """
+    facet_list = facets(app)
+    known = {f.name for f in facet_list}
+    filters = {k: v for k, v in request.filters.items() if k in known}
+    terms = query_terms(request.q)
+    matched, mode, total, capped = None, None, 0, False
+    if terms:
+        modes = ["all"]
+        if any(t.relaxed != t.stem for t in terms):
+            modes.append("relaxed")
+        if len(terms) > 1:
+            modes.append("any")
+        for mode in modes:
+            matched = _match(session, terms, mode).subquery("matched")
+            total, capped = _count(session, matched, filters)
+            if total:
+                break
+    else:
+        total, capped = _count(session, None, filters)
+    documents, has_next = ([], False)
+    if total:
+        documents, has_next = _page(session, matched, filters, request.page, page_size)
+    prefixes = tuple(_prefixes(terms, mode or "all"))
+    hits = [Hit(d, highlight(d.title, prefixes), snippet(d.body, prefixes)) for d in documents]
+    counts, counts_capped = _facet_counts(session, matched, filters, facet_list)
+    return SearchResult(
+        request=request, hits=hits, total=total, total_capped=capped,
+        facets=_facet_results(session, counts, filters, facet_list), has_next=has_next,
+        match_mode=mode if terms else None, counts_capped=counts_capped,
+    )
+
+
+def result_meta(document: SearchDocument) -> dict[str, Any]:
+    """Facts a result line shows besides its title, for the template to phrase."""
+    age = None
+    if document.minimum_age is not None or document.maximum_age is not None:
+        age = (document.minimum_age, document.maximum_age)
+    return {"type": document.entity_type, "organization": document.organization_name,
+            "locality": document.locality, "is_free": document.is_free, "age": age}

@@ -28,14 +28,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..i18n import lazy_gettext as _l
 from ..models import Organization, Project, Service, sort_key
-from ..models.search import FTS_TABLE, SearchDocument, SearchFacet, backend_ddl
+from ..models.search import (
+    FTS_TABLE,
+    VECTOR_COLUMN,
+    VECTOR_INDEX,
+    SearchDocument,
+    SearchFacet,
+    backend_ddl,
+)
 from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS
 from .search_text import html_to_text, stemmed_text
 
 ENTITY_TYPES: dict[type, str] = {Organization: "organization", Service: "service",
                                  Project: "program"}
 MAX_BODY = 20_000
-_fts = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
+fts_table = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
 
 
 # -- facets --------------------------------------------------------------------------------
@@ -132,65 +139,35 @@ def register_facet(app: Flask, facet: Facet) -> None:
     registry[facet.name] = facet
 
 
-CHOICE_TYPES = frozenset({"choice", "select", "radio", "multichoice", "multiselect",
-                          "multiple_choice", "checkboxes"})
-_HOOK_ENTITIES = {"organization": "organization", "service": "service", "project": "program"}
-
-
-def _spec_get(spec, key, default=None):
-    return spec.get(key, default) if isinstance(spec, dict) else getattr(spec, key, default)
-
-
-def _text(label) -> str:
-    if isinstance(label, dict):
-        return label.get("ru") or next(iter(label.values()), "")
-    return str(label or "")
-
-
-def _choices(spec) -> dict[str, str]:
-    choices = _spec_get(spec, "choices") or ()
-    if isinstance(choices, dict):
-        return {str(k): _text(v) for k, v in choices.items()}
-    out = {}
-    for choice in choices:
-        if isinstance(choice, (list, tuple)):
-            out[str(choice[0])] = _text(choice[1])
-        elif isinstance(choice, dict):
-            out[str(choice.get("value"))] = _text(choice.get("label", choice.get("value")))
-        else:
-            out[str(choice)] = str(choice)
-    return out
+_FIELD_ENTITIES = {"organization": "organization", "service": "service", "project": "program"}
 
 
 def _extra_values(name: str):
     def values(record) -> list[str]:
         value = (record.extra or {}).get(name)
-        if value in (None, ""):
+        if value in (None, "", []):
             return []
-        return [str(v)[:255] for v in (value if isinstance(value, (list, tuple)) else [value])]
+        return [str(v)[:255] for v in (value if isinstance(value, list | tuple) else [value])]
     return values
 
 
 def field_spec_facets(app: Flask) -> list[Facet]:
-    """Facets for the public choice fields plugins declare through ``nko_extra_fields``.
+    """Facets for the public choice fields that plugins declare (``nko_openness.fields``).
 
-    A spec opts out with ``facet: False``; its labels come from ``choices``.
+    A field with the same name on several entities is one facet over all of them.
     """
+    from ..field_values import CHOICE_TYPES
+    from ..fields import field_specs
+
     found: dict[str, tuple[Any, list[str]]] = {}
-    hook = app.extensions["nko_openness"].hook
-    for hook_entity, entity in _HOOK_ENTITIES.items():
-        for specs in hook.nko_extra_fields(app=app, entity=hook_entity):
-            for spec in specs or ():
-                name = _spec_get(spec, "name")
-                if (not name or name in RESERVED_NAMES
-                        or _spec_get(spec, "type") not in CHOICE_TYPES
-                        or _spec_get(spec, "public", True) is False
-                        or _spec_get(spec, "facet", True) is False):
-                    continue
-                found.setdefault(name, (spec, []))[1].append(entity)
+    for entity, entity_type in _FIELD_ENTITIES.items():
+        for spec in field_specs(app, entity):
+            if spec.type in CHOICE_TYPES and spec.public and spec.name not in RESERVED_NAMES:
+                found.setdefault(spec.name, (spec, []))[1].append(entity_type)
     return [
-        Facet(name, _text(_spec_get(spec, "label", name)), _extra_values(name),
-              _choices(spec), entities=tuple(entities), position=200)
+        Facet(name, spec.label, _extra_values(name),
+              {c.value: c.label for c in spec.choices}, entities=tuple(entities),
+              position=200)
         for name, (spec, entities) in found.items()
     ]
 
@@ -256,7 +233,7 @@ def _is_sqlite(session: Session) -> bool:
 def _delete_documents(session: Session, condition) -> None:
     ids = select(SearchDocument.id).where(condition)
     if _is_sqlite(session):
-        session.execute(delete(_fts).where(_fts.c.rowid.in_(ids)))
+        session.execute(delete(fts_table).where(fts_table.c.rowid.in_(ids)))
     session.execute(delete(SearchFacet).where(SearchFacet.document_id.in_(ids)),
                     execution_options={"synchronize_session": False})
     session.execute(delete(SearchDocument).where(condition),
@@ -281,7 +258,7 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
     if facet_rows:
         session.execute(insert(SearchFacet), facet_rows)
     if _is_sqlite(session):
-        session.execute(insert(_fts), [
+        session.execute(insert(fts_table), [
             {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
             for i, d in zip(ids, documents, strict=True)
         ])
@@ -334,8 +311,18 @@ def drop_record(session: Session, record) -> None:
 
 def ensure_index(engine: Engine) -> None:
     """Create the backend's full-text objects if missing (the tables come from migrations)."""
-    if not inspect(engine).has_table(SearchDocument.__tablename__):
+    inspector = inspect(engine)
+    table_name = SearchDocument.__tablename__
+    if not inspector.has_table(table_name):
         raise RuntimeError("Таблиц поиска нет: выполните `flask nko db upgrade`.")
+    # Checked first: even a no-op ALTER TABLE waits for every reader of the table.
+    if engine.dialect.name == "postgresql":
+        present = (any(c["name"] == VECTOR_COLUMN for c in inspector.get_columns(table_name))
+                   and any(i["name"] == VECTOR_INDEX for i in inspector.get_indexes(table_name)))
+    else:
+        present = inspector.has_table(FTS_TABLE)
+    if present:
+        return
     with engine.begin() as connection:
         for statement in backend_ddl(connection.dialect.name):
             connection.execute(text(statement))
@@ -349,7 +336,7 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
     stays flat however many there are.
     """
     if _is_sqlite(session):
-        session.execute(delete(_fts))
+        session.execute(delete(fts_table))
     session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
     session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
     facet_list = facets(app)

@@ -12,9 +12,11 @@ def register_views(app: Flask, prefix: str) -> None:
     from .documents import bp as documents_bp
     from .moderation import bp as moderation_bp
     from .public import bp as public_bp
+    from .search import bp as search_bp
     from .structured import bp as structured_bp
 
     app.register_blueprint(public_bp, url_prefix=prefix)
+    app.register_blueprint(search_bp, url_prefix=prefix)
     api.register(app, prefix)
     app.register_blueprint(a11y_bp, url_prefix=prefix)
     app.register_blueprint(structured_bp, url_prefix=prefix)
