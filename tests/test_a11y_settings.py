@@ -111,3 +111,9 @@ def test_the_host_layout_carries_the_settings_to_its_own_pages(tmp_path):
     assert html_class(about) == "nko-a11y nko-a11y-size-large nko-a11y-scheme-wb"
     assert "Обычная версия сайта" in about
     app.extensions["nko_openness"].db.engine.dispose()
+
+
+def test_links_keep_the_mount_point_of_a_site_behind_a_proxy(client, world):
+    page = client.get("/nko/categories/", environ_overrides={"SCRIPT_NAME": "/city"})
+    text = page.get_data(as_text=True)
+    assert 'href="/city/nko/accessibility?mode=on&amp;next=/city/nko/categories/"' in text

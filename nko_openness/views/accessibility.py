@@ -88,7 +88,8 @@ def safe_next(target: str | None) -> str | None:
 
 def settings_url(**changes) -> str:
     """The switch endpoint's URL for some changes, coming back to the current page."""
-    here = request.full_path if request.query_string else request.path
+    # script_root too: behind a proxy that mounts the site under a path, "next" must keep it.
+    here = request.script_root + (request.full_path if request.query_string else request.path)
     return url_for("nko_a11y.change_settings", **changes, next=here)
 
 

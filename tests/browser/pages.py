@@ -39,7 +39,7 @@ PUBLIC_PAGES = [
     PageType("project", lambda s: f"/nko/projects/{s.handles['project']}"),
     PageType("categories", lambda s: "/nko/categories/"),
     PageType("category", lambda s: "/nko/categories/elderly"),
-    PageType("search", lambda s: "/nko/search?q=пожилых", needs_endpoint="nko.search"),
+    PageType("search", lambda s: "/nko/search?q=пожилых", needs_endpoint="nko_search.search"),
     PageType("not-found", lambda s: "/nko/organizations/net-takoy-nko", status=404),
     PageType("bad-request", lambda s: "/nko/?after=%25not-a-cursor", status=400),
 ]

@@ -48,8 +48,8 @@ def test_filter_open_organization_and_service_by_keyboard(open_page, site):
 
 
 def test_search_and_open_by_keyboard(open_page, site):
-    if not site.has_endpoint("nko.search"):
-        pytest.skip("the search page (nko.search) is not built yet")
+    if not site.has_endpoint("nko_search.search"):
+        pytest.skip("the search page (nko_search.search) is not built yet")
     page = open_page("catalog", javascript=False)
     tab_to(page, "input[name=q]")
     page.keyboard.type("пожилых")
