@@ -145,7 +145,8 @@ def test_upload_stores_a_random_name_outside_static_and_downloads_as_attachment(
 
     # Not public until the organization is approved with it.
     public_url = f"/nko/documents/{document.uuid}"
-    assert as_user(client, "anonymous").get(public_url).status_code == 404
+    hidden = as_user(client, "anonymous").get(public_url)
+    assert hidden.status_code == 404 and "Страница не найдена" in hidden.get_data(as_text=True)
     documents.publish_pending(session, org)
     session.commit()
     public = client.get(public_url)

@@ -87,7 +87,7 @@ def index():
     states = [overview.overview(session, org, history_limit=0).organization
               for org in session.scalars(query)]
     return render_page("nko_openness/cabinet/index.html", "cabinet", None, states=states,
-                           can_create=can(user, "admin"))
+                       can_create=can(user, "admin"))
 
 
 @bp.get("/<slug>/")
@@ -215,7 +215,8 @@ def _edit(user, org, record, model=None, read_only=False):
 
 def _render_form(model, context, status=200):
     template = {Organization: "profile", Service: "service", Project: "project"}[model]
-    return render_page(f"nko_openness/cabinet/{template}.html", "cabinet", None, **context), status
+    return render_page(f"nko_openness/cabinet/{template}.html", "cabinet", None,
+                       **context), status
 
 
 def _conflict(record, form, context):
@@ -229,8 +230,8 @@ def _conflict(record, form, context):
     latest = disclosure.latest_revision(session, record)
     # Saving from this page overwrites the other version knowingly, not silently.
     form.version.data = str(record.version)
-    return render_page("nko_openness/cabinet/conflict.html", "cabinet", None, comparison=comparison,
-                           latest=latest, **context), 409
+    return render_page("nko_openness/cabinet/conflict.html", "cabinet", None,
+                       comparison=comparison, latest=latest, **context), 409
 
 
 # -- preview and submission ------------------------------------------------------------------
@@ -319,9 +320,9 @@ def documents(slug):
             flash(_("Документ загружен. Он появится на сайте после проверки модератором."))
             return redirect(url_for("nko_cabinet.documents", slug=org.slug))
         status = 422
-    return render_page("nko_openness/cabinet/documents.html", "cabinet", None, org=org, form=form,
-                           documents=document_service.organization_documents(session, org),
-                           delete_form=ConfirmForm(), can_edit=can(user, "edit", org)), status
+    return render_page("nko_openness/cabinet/documents.html", "cabinet", None, org=org,
+                       form=form, documents=document_service.organization_documents(session, org),
+                       delete_form=ConfirmForm(), can_edit=can(user, "edit", org)), status
 
 
 def _store(user, org, form) -> bool:
@@ -388,4 +389,4 @@ def delete_document(slug, public_id):
 @bp.errorhandler(413)
 def _client_error(error):
     return render_page("nko_openness/cabinet/error.html", "cabinet", None, status=error.code,
-                           message=getattr(error, "description", None)), error.code
+                       message=getattr(error, "description", None)), error.code

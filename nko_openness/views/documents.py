@@ -7,6 +7,7 @@ from flask import Blueprint, abort, url_for
 from ..db import db_session
 from ..services import documents as document_service
 from .access import document_response, parse_public_id
+from .rendering import common_context, render_page
 
 bp = Blueprint("nko_documents", __name__)
 
@@ -18,9 +19,19 @@ def _document_links():
                                                   public_id=d.uuid)}
 
 
+@bp.context_processor
+def _inject_common():
+    return common_context()
+
+
 @bp.get("/documents/<public_id>")
 def download_document(public_id):
     document = document_service.get_public_document(db_session(), parse_public_id(public_id))
     if document is None:
         abort(404)
     return document_response(document, public=True)
+
+
+@bp.errorhandler(404)
+def _not_found(error):
+    return render_page("nko_openness/error.html", "error", status=404, message=None), 404
