@@ -244,10 +244,13 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
     if not records:
         return
     documents = [_document(r) for r in records]
-    ids = session.scalars(
-        insert(SearchDocument).returning(SearchDocument.id, sort_by_parameter_order=True),
-        documents,
-    ).all()
+    # A plain executemany, then the new ids through the unique (entity_type, entity_id)
+    # index: RETURNING with executemany costs quadratic time on SQLite.
+    session.execute(insert(SearchDocument.__table__), documents)
+    rows = session.execute(select(SearchDocument.id, SearchDocument.entity_type,
+                                  SearchDocument.entity_id).where(_of(records)))
+    id_of = {(entity_type, entity_id): id_ for id_, entity_type, entity_id in rows}
+    ids = [id_of[(d["entity_type"], d["entity_id"])] for d in documents]
     facet_rows = []
     for document_id, record, document in zip(ids, records, documents, strict=True):
         for facet in facet_list:
@@ -256,7 +259,7 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
                     facet_rows.append({"document_id": document_id, "facet": facet.name,
                                        "value": value})
     if facet_rows:
-        session.execute(insert(SearchFacet), facet_rows)
+        session.execute(insert(SearchFacet.__table__), facet_rows)
     if _is_sqlite(session):
         session.execute(insert(fts_table), [
             {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
