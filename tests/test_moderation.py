@@ -205,6 +205,9 @@ def test_diff_service_marks_words_lists_and_result_rows():
     assert (by_key["is_free"].before, by_key["is_free"].after) == ("да", "нет")
     assert by_key["okved"].label.endswith("ОКВЭД")
     assert [f.key for f in diff.unchanged] == ["name"]
+    reordered = diff_snapshots("organization", {"activities": ["a", "b"]},
+                               {"activities": ["b", "a"]})
+    assert not reordered.changed
     assert not diff.is_new
 
 

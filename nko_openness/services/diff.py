@@ -253,11 +253,13 @@ def compare_field(key: str, label: str, before: Any, after: Any,
     if key in ("categories", "activities", "social_links"):
         old = _list_labels(key, before, category_names)
         new = _list_labels(key, after, category_names)
-        return FieldChange(
-            key, label, "list", changed,
-            added=[v for v in new if v not in old], removed=[v for v in old if v not in new],
-            kept=[v for v in new if v in old],
-        )
+        added = [v for v in new if v not in old]
+        removed = [v for v in old if v not in new]
+        # Categories and activities are sets: a different order is not a change.
+        if key != "social_links":
+            changed = bool(added or removed)
+        return FieldChange(key, label, "list", changed, added=added, removed=removed,
+                           kept=[v for v in new if v in old])
     if rich or key in RICH_FIELDS or key in LONG_TEXT_FIELDS:
         convert = html_to_text if rich or key in RICH_FIELDS else (lambda v: v or "")
         old, new = convert(before), convert(after)
