@@ -124,3 +124,5 @@ def test_return_then_approve_on_the_example_site(site):
     assert any(m["Subject"].startswith("Опубликовано") for m in mail(site))
     history = moderator.page(url)
     assert history.count("Отправлено на проверку") >= 2 and "Добавьте, где проходят" in history
+    # Who, by name: the host's user loader knows the people behind the ids.
+    assert "Модератор раздела (" in history and "Редактор НКО (" in history

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -57,7 +57,24 @@ DECISIONS = {
 @bp.context_processor
 def _inject_common():
     return {**common_context(), "STATUS_LABELS": moderation.STATUS_LABELS,
-            "ACTION_LABELS": moderation.ACTION_LABELS, "KIND_LABELS": moderation.KIND_LABELS}
+            "ACTION_LABELS": moderation.ACTION_LABELS, "KIND_LABELS": moderation.KIND_LABELS,
+            "nko_user_label": user_label}
+
+
+def user_label(uid: str | None) -> str:
+    """A person's name for the audit trail, when the host's Flask-Login loader knows it."""
+    if not uid:
+        return ""
+    cache = g.setdefault("nko_user_labels", {})
+    if uid not in cache:
+        loader = getattr(getattr(current_app, "login_manager", None), "_user_callback", None)
+        try:
+            user = loader(uid) if loader else None
+        except Exception:  # a host loader that fails must not break the review page
+            user = None
+        name = getattr(user, "name", None) or getattr(user, "username", None)
+        cache[uid] = f"{name} ({uid})" if name else uid
+    return cache[uid]
 
 
 @bp.after_request
