@@ -136,18 +136,20 @@ def test_queue_lists_submissions_oldest_first_grouped_by_organization(session, c
     draft_only = make_service(session, second, name="Черновая услуга", publish=False)
     submit(session, service)
     submit(session, first)
-    edit_draft(session, second, mission="<p>Новая миссия</p>")
+    edit_draft(session, second, mission="<p>Новая миссия</p>", name="Вторая НКО (новое имя)")
     submit(session, second)
 
     queue = moderation.submission_queue(session)
     assert queue.total == 3
     assert [g.organization.name for g in queue.groups] == ["Вторая НКО", "Первая НКО"]
-    assert [i.record.name for i in queue.groups[0].items] == ["Секция бокса", "Вторая НКО"]
+    assert [i.name for i in queue.groups[0].items] == ["Секция бокса", "Вторая НКО (новое имя)"]
     assert queue.groups[0].items[0].is_new and not queue.groups[0].items[1].is_new
 
     login.user = MODERATOR
     page = text(client.get("/nko/moderation/"))
     assert "Ожидают проверки: 3" in page
+    assert ("Вторая НКО (новое имя)</a> <span class=\"nko-meta\">(сейчас на сайте: "
+            "Вторая НКО)") in page
     assert page.index("Вторая НКО") < page.index("Первая НКО")
     assert "Секция бокса" in page and draft_only.name not in page
     assert "изменения опубликованной" in page and "новая запись" in page

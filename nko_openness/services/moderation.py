@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from ..i18n import lazy_gettext as _l
@@ -97,6 +97,8 @@ class QueueItem:
     kind: str
     submitted_at: datetime | None
     submitted_by: str | None
+    # The name in the submitted version (a live record's row still has the published one).
+    name: str | None = None
 
     @property
     def organization(self) -> Organization:
@@ -151,11 +153,25 @@ def submission_queue(session: Session, limit: int = QUEUE_LIMIT) -> Queue:
         )
     items.sort(key=lambda i: (i.submitted_at is None, i.submitted_at or 0, i.kind))
     items = items[:limit]
+    _submitted_names(session, items)
     groups: dict[int, QueueGroup] = {}
     for item in items:  # a group sits where its oldest submission is
         org = item.organization
         groups.setdefault(org.id, QueueGroup(org)).items.append(item)
     return Queue(list(groups.values()), total, len(items))
+
+
+def _submitted_names(session: Session, items: list[QueueItem]) -> None:
+    keys = [(i.record.uuid, i.record.version) for i in items]
+    names = {}
+    if keys:
+        rows = session.execute(
+            select(Revision.entity_type, Revision.entity_uuid, Revision.data)
+            .where(tuple_(Revision.entity_uuid, Revision.number).in_(keys))
+        )
+        names = {(kind, uid): (data or {}).get("name") for kind, uid, data in rows}
+    for item in items:
+        item.name = names.get((entity_type(item.record), item.record.uuid)) or item.record.name
 
 
 # ---------------------------------------------------------------- review
