@@ -41,13 +41,16 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
     with database_for(backend, tmp) as url:
         app = create_app({
             "TESTING": True, "SECRET_KEY": "browser-tests", "NKO_DATABASE_URL": url,
-            "NKO_UPLOAD_FOLDER": str(tmp / "uploads"),
+            "NKO_UPLOAD_FOLDER": str(tmp / "uploads"), "HOST_USERS_FILE": str(tmp / "users.json"),
         })
         migrate.upgrade(app, "head")
         with app.app_context():
             session = app.extensions["nko_openness"].db.session
             load_demo(session, app)
             handles = demo_handles(session)
+        if "demo-accounts" in app.cli.commands:
+            result = app.test_cli_runner().invoke(args=["demo-accounts"])
+            assert result.exit_code == 0, result.output
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -1,13 +1,14 @@
 """The page types every browser check visits, and the login steps that pages behind a login need.
 
-To add cabinet or moderation pages: write a login step (it gets the ``Site`` and returns the
-cookies of a logged-in browser, e.g. the session cookie a test client got by posting the login
-form), put it in ``LOGINS``, and append ``PageType("cabinet-…", path, login="editor")`` entries to
-``PAGE_TYPES``. axe, vnu and the reflow check then cover them in every mode.
+A page behind a login names a login step: it gets the ``Site`` and returns the cookies of a
+logged-in browser (here: the session cookie a test client got by posting the example site's
+login form). Append ``PageType(name, path, login="editor")`` to ``PAGE_TYPES`` and axe, vnu and
+the reflow check cover the page in every look.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +28,9 @@ class PageType:
     status: int = 200
     # Pages that exist only once another part of the module is built (e.g. search).
     needs_endpoint: str | None = None
+    # Checks ("reflow", "vnu") this page does not pass yet: skipped with a message until the
+    # page's authors fix it and remove the name here.
+    pending: tuple[str, ...] = ()
 
 
 PUBLIC_PAGES = [
@@ -44,11 +48,61 @@ PUBLIC_PAGES = [
     PageType("bad-request", lambda s: "/nko/?after=%25not-a-cursor", status=400),
 ]
 
-PAGE_TYPES: list[PageType] = [*PUBLIC_PAGES]
-PAGES_BY_NAME = {page.name: page for page in PAGE_TYPES}
+
+
+def login_as(username: str, password: str) -> Callable[[Site], dict[str, str]]:
+    """A login step for the example site's demo accounts (``flask demo-accounts``)."""
+    def step(site: Site) -> dict[str, str]:
+        client = site.app.test_client()
+        form = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        response = client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": token})
+        assert response.status_code == 302, f"login as {username} failed"
+        return {"session": client.get_cookie("session").value}
+    return step
+
 
 # name -> step(site) returning {cookie name: value} for a logged-in visitor.
-LOGINS: dict[str, Callable[[Site], dict[str, str]]] = {}
+LOGINS: dict[str, Callable[[Site], dict[str, str]]] = {
+    "editor": login_as("editor", "editor-demo-2023"),
+    "moderator": login_as("moderator", "moderator-demo-2023"),
+}
+
+# What the cabinet and moderation pages do not pass yet (found by this suite):
+# reflow — tables outside a keyboard-scrollable .nko-table-wrap (cabinet list, organization
+#   history, row tables, moderation lists and diff) and <option> elements inside <li> in the
+#   checkbox lists, which do not wrap;
+# vnu — those <option>s and the labels pointing at them, <time datetime> with microseconds.
+REFLOW, VNU = ("reflow",), ("vnu",)
+CABINET = "nko_cabinet.index"
+MODERATION = "nko_moderation.show_queue"
+LOGIN_PAGES = [
+    PageType("login", lambda s: "/login", needs_endpoint="auth.login"),
+    PageType("cabinet", lambda s: "/nko/cabinet/", login="editor", needs_endpoint=CABINET,
+             pending=REFLOW),
+    PageType("cabinet-organization", lambda s: f"/nko/cabinet/{s.handles['org']}/",
+             login="editor", needs_endpoint=CABINET, pending=REFLOW + VNU),
+    PageType("cabinet-profile", lambda s: f"/nko/cabinet/{s.handles['org']}/profile",
+             login="editor", needs_endpoint=CABINET, pending=REFLOW + VNU),
+    PageType("cabinet-service", lambda s: (f"/nko/cabinet/{s.handles['org']}/services/"
+                                           f"{s.handles['service']}"),
+             login="editor", needs_endpoint=CABINET, pending=REFLOW + VNU),
+    PageType("cabinet-new-project", lambda s: f"/nko/cabinet/{s.handles['org']}/projects/new",
+             login="editor", needs_endpoint=CABINET, pending=REFLOW + VNU),
+    PageType("cabinet-documents", lambda s: f"/nko/cabinet/{s.handles['org']}/documents",
+             login="editor", needs_endpoint=CABINET, pending=REFLOW),
+    PageType("moderation", lambda s: "/nko/moderation/", login="moderator",
+             needs_endpoint=MODERATION),
+    PageType("moderation-organizations", lambda s: "/nko/moderation/organizations/",
+             login="moderator", needs_endpoint=MODERATION, pending=REFLOW),
+    PageType("moderation-record", lambda s: (f"/nko/moderation/organizations/"
+                                             f"{s.handles['draft_org']}"),
+             login="moderator", needs_endpoint=MODERATION, pending=REFLOW),
+]
+
+PAGE_TYPES: list[PageType] = [*PUBLIC_PAGES, *LOGIN_PAGES]
+PAGES_BY_NAME = {page.name: page for page in PAGE_TYPES}
 
 # The ordinary look and three settings of the version for the visually impaired that,
 # between them, use every font size, colour scheme, image and spacing choice.

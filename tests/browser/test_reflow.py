@@ -20,7 +20,7 @@ AXE_AT_320 = {"normal", "vi-larger-wb-wide"}
 @pytest.mark.parametrize("page_name", [p.name for p in PAGE_TYPES])
 def test_no_horizontal_scrolling(browser, site, page_name):
     page_type = next(p for p in PAGE_TYPES if p.name == page_name)
-    require_page(site, page_type)
+    require_page(site, page_type, "reflow")
     url = site.url(site.path_of(page_type))
     # 320 px is 1280 px at 400% zoom; 640 px is the same window at 200%.
     context = browser.new_context(viewport={"width": 320, "height": 640})

@@ -22,7 +22,8 @@ def test_every_page_is_valid_html(site, tmp_path):
     java = java_and_vnu()
     files = []
     for page in PAGE_TYPES:
-        if page.needs_endpoint and not site.has_endpoint(page.needs_endpoint):
+        if (page.needs_endpoint and not site.has_endpoint(page.needs_endpoint)) or (
+                "vnu" in page.pending):
             continue
         for mode in MODES:
             response = site.client(page, mode).get(site.path_of(page))
