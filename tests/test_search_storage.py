@@ -94,7 +94,7 @@ def test_a_text_query_uses_the_full_text_index(app, session, backend):
     org = make_org(session, name="Спортивный клуб")
     for n in range(30):
         make_service(session, org, name=f"Секция номер {n}", publish=n % 2 == 0)
-    matched = search._match(session, search.query_terms("спорт"), "all").subquery()
+    matched = search._match(session, search.query_terms("спорт"), "all")
     stmt = search._base(matched, {})
     compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
 

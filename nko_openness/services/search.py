@@ -1,9 +1,10 @@
 """Russian full-text search over published records: ranked hits, snippets and facet counts.
 
 PostgreSQL matches ``to_tsquery('russian', 'word:*')`` against a GIN-indexed tsvector;
-SQLite matches Snowball stems as FTS5 prefixes (``"stem"*``). Both rank (title above body),
-page with LIMIT, and count facets with GROUP BY over at most ``FACET_CAP`` matched
-documents, so a query costs about the same at 20 or 220,000 organizations.
+SQLite matches Snowball stems as FTS5 prefixes (``"stem"*``). Both rank (title above body)
+at most ``RANK_CAP`` matches, count at most ``TOTAL_CAP``, and count facets with GROUP BY
+over at most ``FACET_CAP`` matched documents, so a query costs about the same at 20 or
+220,000 organizations.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .search_text import Term, highlight, query_terms, snippet
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than this a resident refines the query instead
 TOTAL_CAP = 1000  # "Найдено более 1000"
+RANK_CAP = 5000  # matches ranked for one query; beyond it the order is approximate
 FACET_CAP = 2000  # facet counts look at no more matched documents than this
 FACET_VALUES_SHOWN = 12
 MAX_QUERY_LENGTH = 200
@@ -111,8 +113,22 @@ def _prefixes(terms: list[Term], mode: str) -> list[str]:
     return [t.relaxed if mode == "relaxed" else t.stem for t in terms]
 
 
-def _match(session: Session, terms: list[Term], mode: str) -> Select:
-    """(id, rank) of the documents whose text matches; higher rank is better."""
+@dataclass
+class Match:
+    """How a text query narrows SearchDocument, and the relevance of each document."""
+
+    rank: Any
+    condition: Any = None  # PostgreSQL: a WHERE on the document's own tsvector
+    fts: Any = None  # SQLite: the FTS5 rows to join (id, rank)
+
+    def apply(self, stmt: Select) -> Select:
+        if self.fts is not None:
+            return stmt.join(self.fts, self.fts.c.id == SearchDocument.id)
+        return stmt.where(self.condition)
+
+
+def _match(session: Session, terms: list[Term], mode: str) -> Match:
+    """The documents whose text has the terms; a higher rank is a better match."""
     joiner_pg, joiner_fts = (" | ", " OR ") if mode == "any" else (" & ", " ")
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL stems the words itself; ":*" makes each stem a prefix.
@@ -120,15 +136,14 @@ def _match(session: Session, terms: list[Term], mode: str) -> Select:
         query = func.to_tsquery(literal_column("'russian'::regconfig"),
                                 bindparam("tsquery", joiner_pg.join(f"{w}:*" for w in words)))
         vector = literal_column(f"{SearchDocument.__tablename__}.{VECTOR_COLUMN}")
-        return (select(SearchDocument.id.label("id"),
-                       func.ts_rank_cd(vector, query, 1).label("rank"))
-                .where(vector.bool_op("@@")(query)))
+        return Match(rank=func.ts_rank_cd(vector, query, 1),
+                     condition=vector.bool_op("@@")(query))
     fts = literal_column(FTS_TABLE)
     # Stems are letters and digits only, so quoting them is all FTS5 syntax needs.
     query = joiner_fts.join(f'"{p}"*' for p in _prefixes(terms, mode))
-    return (select(fts_table.c.rowid.label("id"),
-                   (-func.bm25(fts, 10.0, 1.0)).label("rank"))
-            .where(fts.op("MATCH")(bindparam("fts_query", query))))
+    rows = (select(fts_table.c.rowid.label("id"), (-func.bm25(fts, 10.0, 1.0)).label("rank"))
+            .where(fts.op("MATCH")(bindparam("fts_query", query))).subquery("matched"))
+    return Match(rank=rows.c.rank, fts=rows)
 
 
 def _facet_condition(name: str, values: list[str]):
@@ -136,10 +151,11 @@ def _facet_condition(name: str, values: list[str]):
                           SearchFacet.facet == name, SearchFacet.value.in_(values))
 
 
-def _base(matched, filters: dict[str, list[str]], skip: str | None = None) -> Select:
+def _base(match: Match | None, filters: dict[str, list[str]],
+          skip: str | None = None) -> Select:
     stmt = select(SearchDocument.id)
-    if matched is not None:
-        stmt = stmt.join(matched, matched.c.id == SearchDocument.id)
+    if match is not None:
+        stmt = match.apply(stmt)
     for name, values in filters.items():
         if name != skip:
             stmt = stmt.where(_facet_condition(name, values))
@@ -153,15 +169,18 @@ def _count(session: Session, matched, filters) -> tuple[int, bool]:
 
 
 def _page(session: Session, matched, filters, page: int, page_size: int):
-    stmt = select(SearchDocument)
     if matched is not None:
-        stmt = (stmt.add_columns(matched.c.rank)
-                .join(matched, matched.c.id == SearchDocument.id)
-                .order_by(matched.c.rank.desc(), SearchDocument.id))
+        # Ranking reads each candidate's vector: at most RANK_CAP of them, so a word found
+        # in half of 220,000 organizations costs what a rarer one does.
+        candidates = (_base(matched, filters).add_columns(matched.rank.label("rank"))
+                      .limit(RANK_CAP).subquery("candidates"))
+        stmt = (select(SearchDocument)
+                .join(candidates, candidates.c.id == SearchDocument.id)
+                .order_by(candidates.c.rank.desc(), SearchDocument.id))
     else:
-        stmt = stmt.order_by(SearchDocument.sort_title, SearchDocument.id)
-    for name, values in filters.items():
-        stmt = stmt.where(_facet_condition(name, values))
+        stmt = select(SearchDocument).order_by(SearchDocument.sort_title, SearchDocument.id)
+        for name, values in filters.items():
+            stmt = stmt.where(_facet_condition(name, values))
     stmt = stmt.limit(page_size + 1).offset((page - 1) * page_size)
     documents = [row[0] for row in session.execute(stmt)]
     return documents[:page_size], len(documents) > page_size
@@ -238,7 +257,7 @@ def search(session: Session, request: SearchRequest, app: Flask | None = None, *
         if len(terms) > 1:
             modes.append("any")
         for mode in modes:
-            matched = _match(session, terms, mode).subquery("matched")
+            matched = _match(session, terms, mode)
             total, capped = _count(session, matched, filters)
             if total:
                 break

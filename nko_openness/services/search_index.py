@@ -369,4 +369,7 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
         session.expunge_all()
         if progress:
             progress(done, total)
+    # Fresh statistics, or the planner guesses one row and walks the wrong index.
+    for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__):
+        session.execute(text(f"ANALYZE {table_name}"))
     return written
