@@ -34,6 +34,11 @@ def nko_exporters(app):
 
 
 @hookspec
+def nko_blueprints(app):
+    """Return Flask blueprints to mount under the module's URL prefix (read once at startup)."""
+
+
+@hookspec
 def nko_after_publish(app, record, change):
     """Called after the commit that published ``record`` (``change`` is its Change row)."""
 

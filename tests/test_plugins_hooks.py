@@ -315,3 +315,60 @@ def test_nko_page_context_reaches_the_host_layout(app, session, client, register
         "/nko/organizations/sportiya").get_data(as_text=True)
     assert "+7 (41641) 2-00-00" in client.get("/nko/").get_data(as_text=True)
     assert ("organization", org.slug) in seen and ("catalog", None) in seen
+
+
+def test_nko_page_context_shared_lists_are_joined_across_plugins(app, session, client, register):
+    class Feeds:
+        @hookimpl
+        def nko_page_context(self):
+            return {"nko_head_links": [{"rel": "alternate", "type": "application/atom+xml",
+                                        "href": "/nko/feed", "title": "Лента"}],
+                    "nko_link_lists": [{"title": "Подписка", "links": [
+                        {"href": "/nko/feed", "title": "Лента Atom"}]}]}
+
+    class OpenData:
+        @hookimpl
+        def nko_page_context(self):
+            return {"nko_link_lists": [{"title": "Открытые данные", "links": [
+                {"href": "/nko/od/list.csv", "title": "Реестр", "download": True}]}]}
+
+    register(Feeds())
+    register(OpenData())
+    page = client.get("/nko/").get_data(as_text=True)
+    assert ('<link rel="alternate" type="application/atom+xml" href="/nko/feed" '
+            'title="Лента">') in page
+    assert '<nav class="nko-link-list" aria-label="Подписка">' in page
+    assert '<a href="/nko/od/list.csv" download>Реестр</a>' in page
+
+
+# -- nko_blueprints -------------------------------------------------------------------------------
+
+
+def test_nko_blueprints_are_mounted_under_the_prefix(database_url, tmp_path):
+    from flask import Blueprint
+
+    plain = Blueprint("city_plain", __name__)
+    plain.add_url_rule("/city-report.txt", "report", lambda: "отчёт")
+    nested = Blueprint("city_nested", __name__, url_prefix="/city")
+    nested.add_url_rule("/ping", "ping", lambda: "pong")
+
+    class Routes:
+        @hookimpl
+        def nko_blueprints(self, app):
+            return [plain, nested]
+
+    app = make_app(database_url, tmp_path, NKO_URL_PREFIX="/sec", NKO_PLUGINS=[Routes()])
+    client = app.test_client()
+    assert client.get("/sec/city-report.txt").get_data(as_text=True) == "отчёт"
+    assert client.get("/sec/city/ping").get_data(as_text=True) == "pong"
+    app.extensions["nko_openness"].db.engine.dispose()
+
+
+def test_nko_blueprints_must_return_blueprints(tmp_path):
+    class Broken:
+        @hookimpl
+        def nko_blueprints(self):
+            return ["/not-a-blueprint"]
+
+    with pytest.raises(PluginError, match="Blueprint"):
+        make_app(f"sqlite:///{tmp_path / 'x.sqlite3'}", tmp_path, NKO_PLUGINS=[Broken()])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 
 def register_views(app: Flask, prefix: str) -> None:
@@ -23,3 +23,20 @@ def register_views(app: Flask, prefix: str) -> None:
     app.register_blueprint(moderation_bp, url_prefix=f"{prefix}/moderation")
     app.register_blueprint(cabinet_bp, url_prefix=f"{prefix}/cabinet")
     app.register_blueprint(documents_bp, url_prefix=prefix)
+    register_plugin_blueprints(app, prefix)
+
+
+def register_plugin_blueprints(app: Flask, prefix: str) -> None:
+    """Mount the blueprints of ``nko_blueprints`` under the prefix (plus their own url_prefix)."""
+    from ..plugins import PluginError, call_one, implementations
+
+    for plugin, impl in implementations(app, "nko_blueprints"):
+        for blueprint in call_one(impl, app=app) or ():
+            if not isinstance(blueprint, Blueprint):
+                raise PluginError(
+                    f"Плагин {plugin!r}: nko_blueprints вернул не Blueprint: {blueprint!r}.",
+                    f"Plugin {plugin!r}: nko_blueprints returned a non-Blueprint: {blueprint!r}.",
+                )
+            own = (blueprint.url_prefix or "").strip("/")
+            app.register_blueprint(
+                blueprint, url_prefix=f"{prefix.rstrip('/')}/{own}" if own else prefix)

@@ -17,12 +17,21 @@ def nko_state():
     return current_app.extensions["nko_openness"]
 
 
+# Page-context variables that several plugins fill together: their lists are joined, not
+# replaced (the layout renders them: <link> tags in the head, link lists under the content).
+SHARED_LISTS = ("nko_head_links", "nko_link_lists")
+
+
 def render_page(template: str, page_name: str, obj=None, **context):
     """Render a module page with the extra variables plugins add for host branding."""
     state = nko_state()
+    shared: dict[str, list] = {name: [] for name in SHARED_LISTS}
     for extra in state.hook.nko_page_context(app=current_app, page=page_name, obj=obj):
         if extra:
+            for name in SHARED_LISTS:
+                shared[name] += extra.get(name) or []
             context.update(extra)
+    context.update(shared)
     return render_template(template, nko_page=page_name, nko_object=obj, **context)
 
 
