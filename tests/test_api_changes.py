@@ -265,3 +265,21 @@ def test_a_publisher_stuck_mid_commit_gives_503_not_a_gap(session, app, client, 
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert response.get_json()["error"]["code"] == "busy"
     assert re.match(r"\d+", response.headers["Retry-After"])
+
+
+def test_a_page_holding_several_rows_of_one_entity_applies_the_last(session, client, app):
+    org = make_org(session)
+    back = make_service(session, org, name="Вернётся")
+    gone = make_service(session, org, name="Уйдёт")
+    consumer = Consumer(client, limit=50)
+    consumer.pages()
+    # Withdrawn and published again, and edited then withdrawn, all within the next page.
+    commit_and_announce(session, app, mark_unpublished(session, back, "mod", "пауза"))
+    commit_and_announce(session, app, approve(session, back, "mod", back.version))
+    stage_edit(session, gone, name="Уйдёт, изменена")
+    commit_and_announce(session, app, approve(session, gone, "mod", gone.version))
+    commit_and_announce(session, app, mark_unpublished(session, gone, "mod", "всё"))
+    assert consumer.pages() == 1
+    assert ("service", str(back.uuid)) in consumer.replica
+    assert ("service", str(gone.uuid)) not in consumer.replica
+    assert consumer.dump() == Consumer.dump_of(published_set(client))

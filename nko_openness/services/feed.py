@@ -136,13 +136,20 @@ def _load_upserted(session: Session, rows) -> dict[tuple[str, Any], Any]:
 
 @contextmanager
 def consistent_session(engine: Engine) -> Iterator[Session]:
-    """A read-only session that sees one moment of the database for its whole life."""
+    """A read-only session that sees one moment of the database for its whole life.
+
+    PostgreSQL: REPEATABLE READ. SQLite in WAL mode: one read transaction. SQLite in the
+    default rollback-journal mode would block every publisher for as long as a slow client
+    takes to download, so there each query reads the latest commit instead; the feed still
+    converges (docs/feed.md), but WAL is recommended.
+    """
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")
         elif conn.dialect.name == "sqlite":
-            # pysqlite begins transactions only before writes: ask for a read transaction.
-            conn.exec_driver_sql("BEGIN")
+            if conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal":
+                # pysqlite begins transactions only before writes: ask for a read one.
+                conn.exec_driver_sql("BEGIN")
         session = Session(bind=conn, autoflush=False)
         try:
             yield session

@@ -139,7 +139,9 @@ def organization(org: Organization, ctx: ExportContext) -> dict[str, Any]:
         # ru-nko profile
         "legal_form": org.legal_form,
         "kpp": org.kpp,
-        "activity_types": list(org.activities),
+        # The rows, not the association proxy: the proxy's list makes a reference cycle,
+        # which would keep every streamed organization alive until a full GC.
+        "activity_types": [row.activity for row in org.activity_rows],
         "mission": org.mission,
         "in_registry": org.in_registry,
         "minjust_reports_url": org.minjust_reports_url,
