@@ -393,3 +393,16 @@ def test_rebuild_in_batches_reports_progress(app, session, world):
     assert written == 7
     assert seen == [(2, 3), (3, 3)]
     assert len(find(app, session, "").hits) == 7
+
+
+def test_rows_deleted_around_the_module_leave_no_stale_matches(app, session, world):
+    # Raw SQL (or a database cascade) leaves SQLite's FTS rows behind; ids then get reused.
+    session.execute(text("DELETE FROM nko_search_facet"))
+    session.execute(text("DELETE FROM nko_search_document"))
+    session.commit()
+
+    make_org(session, name="Новая НКО")
+    make_org(session, name="Ещё одна НКО")
+
+    assert find(app, session, "спорт").total == 0
+    assert titles(find(app, session, "новая")) == ["Новая НКО"]

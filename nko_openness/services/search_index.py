@@ -261,6 +261,9 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
     if facet_rows:
         session.execute(insert(SearchFacet.__table__), facet_rows)
     if _is_sqlite(session):
+        # Rows deleted around this module (raw SQL, a cascade) leave their FTS rows behind;
+        # they never match (queries join the documents), but a reused id must not inherit one.
+        session.execute(delete(fts_table).where(fts_table.c.rowid.in_(ids)))
         session.execute(insert(fts_table), [
             {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
             for i, d in zip(ids, documents, strict=True)
