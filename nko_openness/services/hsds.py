@@ -305,6 +305,8 @@ def profile(app: Flask | None, *, internal: bool = False) -> dict[str, Any]:
     for hsds_type, entity in HOOK_ENTITIES.items():
         extra = schemas[f"{hsds_type}.json"]["properties"]["extra"]
         extra["properties"] = json_schema(app, entity, include_internal=internal)["properties"]
+        # Exactly the fields this audience receives: an internal one is an error here.
+        extra["additionalProperties"] = False
     return doc
 
 

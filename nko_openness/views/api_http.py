@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
@@ -136,14 +136,16 @@ def uuid_param(name: str) -> uuid.UUID | None:
 
 def current_token():
     """The request's API token (validated once per request), or None for the public."""
-    if "nko_api_token" not in g:
+    # Kept in the request's environ, not in g: an app context can outlive one request.
+    key = "nko_openness.api_token"
+    if key not in request.environ:
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
         token = None
         if scheme.lower() == "bearer" and secret.strip():
             token = feed.find_token(db_session(), secret.strip())
-        g.nko_api_token = token
-    return g.nko_api_token
+        request.environ[key] = token
+    return request.environ[key]
 
 
 def authenticate() -> None:
