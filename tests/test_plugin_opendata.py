@@ -194,3 +194,34 @@ def test_identifiers_without_an_owner_inn(app, client, records):
     rows = read_csv(client.get("/nko/opendata/list.csv"))
     assert [r[0] for r in rows[2:]] == ["nkoorganizations", "nkoservices", "nkoprojects"]
     assert passport(client, "nkoservices")["identifier"] == "nkoservices"
+
+
+def test_the_example_site_runs_all_first_party_plugins(database_url, tmp_path):
+    import feedparser
+
+    from examples.host_site.app import create_app
+    from nko_openness.migrate import upgrade
+    from nko_openness.services.demo import load_demo
+
+    site = create_app({"TESTING": True, "NKO_DATABASE_URL": database_url,
+                       "NKO_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                       "NKO_RC_URL": None, "NKO_RC_SECRET": None})
+    try:
+        assert {"nko_opendata", "nko_atom", "nko_resource_centre"} <= set(
+            site.config["NKO_PLUGINS"])
+        upgrade(site, "head")
+        with site.app_context():
+            load_demo(site.extensions["nko_openness"].db.session, site)
+        client = site.test_client()
+        register = read_csv(client.get("/nko/opendata/list.csv"))
+        for identifier, *_ in register[2:]:
+            data, structure = data_and_structure(client, identifier)
+            assert len(data) > 1 and [r[0] for r in structure[1:]] == data[0]
+        projects, _ = data_and_structure(client, "2804008317-nkoprojects")
+        assert "extra_district" in projects[0]  # the city's own field is exported
+        parsed = feedparser.parse(client.get("/nko/feeds/new.atom").get_data())
+        assert not parsed.bozo and parsed.entries
+        result = site.test_cli_runner().invoke(args=["nko", "deliver"])
+        assert result.exit_code == 0 and "NKO_RC_URL не задан" in result.output
+    finally:
+        site.extensions["nko_openness"].db.engine.dispose()

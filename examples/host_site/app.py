@@ -20,8 +20,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         NKO_SITE_NAME="Некоммерческие организации Белогорска",
         NKO_URL_PREFIX="/nko",
         # Notifications as e-mail files in instance/outbox/ (examples/host_site/notifications.py);
-        # the city's own fields and footer contacts (examples/host_site/local_plugin.py).
-        NKO_PLUGINS=["examples.host_site.notifications", "examples.host_site.local_plugin"],
+        # the city's own fields and footer contacts (examples/host_site/local_plugin.py);
+        # the first-party plugins (docs/plugins-first-party.md).
+        NKO_PLUGINS=["examples.host_site.notifications", "examples.host_site.local_plugin",
+                     "nko_opendata", "nko_atom", "nko_resource_centre"],
+        # Open data passports name the owner of the sets (an example ИНН, not a real one).
+        NKO_OPENDATA_OWNER_INN="2804008317",
+        NKO_OPENDATA_CREATOR="Администрация города Белогорск",
+        # Push to the Resource Centre only when an endpoint is given: without NKO_RC_URL
+        # `flask nko deliver` says so and does nothing.
+        NKO_RC_URL=os.environ.get("NKO_RC_URL"),
+        NKO_RC_SECRET=os.environ.get("NKO_RC_SECRET"),
         NOTIFY_MODERATOR_EMAILS=["Отдел по работе с НКО <nko@belogorsk.example>"],
     )
     if test_config:
