@@ -42,7 +42,9 @@ def _push_now(app: Flask) -> None:
             log.exception("nko_resource_centre: immediate push crashed")
 
     thread = threading.Thread(target=run, name="nko-rc-push", daemon=True)
-    app.extensions.setdefault(EXTENSION_KEY, {"threads": []})["threads"].append(thread)
+    threads = app.extensions.setdefault(EXTENSION_KEY, {"threads": []})["threads"]
+    threads[:] = [t for t in threads if t.is_alive()]  # a web worker lives for months
+    threads.append(thread)
     thread.start()
 
 

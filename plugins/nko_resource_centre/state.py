@@ -16,11 +16,12 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    inspect,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 # Not in the module's Base.metadata: the module's migrations and their parity check cover
 # only tables named nko_*; this one is created by ensure_tables() on the first delivery.
@@ -50,7 +51,12 @@ def utcnow() -> datetime:
 
 def ensure_tables(engine: Engine) -> None:
     """Create the plugin's table if it is missing (idempotent, cheap)."""
-    metadata.create_all(engine, checkfirst=True)
+    try:
+        metadata.create_all(engine, checkfirst=True)
+    except DBAPIError:
+        # Two first runs (cron and an immediate push) may race to create it: one wins.
+        if not inspect(engine).has_table(delivery_state.name):
+            raise
 
 
 @dataclass(frozen=True)
