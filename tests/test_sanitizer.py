@@ -152,7 +152,7 @@ HTML_ISH = [
 ]  # fmt: skip
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(HTML_ISH), st.text(max_size=4)), max_size=30))
 def test_random_html_is_safe_and_idempotent(sanitizer, pieces):
     payload = "".join(pieces)
