@@ -56,6 +56,7 @@ class History:
         self.session = session
         self.orgs: list[Organization] = []
         self.records: list = []
+        self.owner: dict[int, Organization] = {}  # id(child) -> its organization
         self.edits = 0
 
     def pick(self, items, i):
@@ -74,7 +75,9 @@ class History:
             if org is None:
                 return
             maker = make_service if kind == "new_service" else make_project
-            self.records.append(maker(session, org, publish=args[1], categories=["youth"]))
+            child = maker(session, org, publish=args[1], categories=["youth"])
+            self.records.append(child)
+            self.owner[id(child)] = org
             return
         record = self.pick(self.records, args[0])
         if record is None:
@@ -93,8 +96,8 @@ class History:
             gone = {id(record)}
             if isinstance(record, Organization):
                 self.orgs.remove(record)
-                gone |= {id(r) for r in self.records if getattr(r, "organization", None)
-                         is record}
+                # Known from creation: touching a cascade-deleted child would reload it.
+                gone |= {id(r) for r in self.records if self.owner.get(id(r)) is record}
             self.records = [r for r in self.records if id(r) not in gone]
         session.commit()
 
