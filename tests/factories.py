@@ -22,6 +22,19 @@ def valid_ogrn(n: int) -> str:
     return body + ogrn_check_digit(body)
 
 
+def _save(session, record, categories, publish):
+    """Give ``record`` its categories, a first revision and, unless told not to, publication."""
+    with session.no_autoflush:  # the record is half-built until it is added
+        by_slug = categories_by_slug(session)
+    record.categories = [by_slug[s] for s in categories]
+    session.add(record)
+    save_revision(session, record, "test")
+    if publish:
+        mark_published(session, record, "test")
+    session.commit()
+    return record
+
+
 def make_org(session, *, publish=True, categories=(), activities=("social_support",), **fields):
     n = next(_counter)
     values = {
@@ -33,41 +46,16 @@ def make_org(session, *, publish=True, categories=(), activities=("social_suppor
         "locality": "Белогорск",
     }
     values.update(fields)
-    cats = categories_by_slug(session)
     org = Organization(**values)
     org.activities = list(activities)
-    org.categories = [cats[s] for s in categories]
-    session.add(org)
-    save_revision(session, org, "test")
-    if publish:
-        mark_published(session, org, "test")
-    session.commit()
-    return org
+    return _save(session, org, categories, publish)
 
 
 def make_service(session, org, *, publish=True, categories=(), **fields):
     values = {"name": f"Услуга {next(_counter)}", "description": "<p>Описание услуги</p>"}
-    values.update(fields)
-    cats = categories_by_slug(session)
-    service = Service(organization=org, **values)
-    service.categories = [cats[s] for s in categories]
-    session.add(service)
-    save_revision(session, service, "test")
-    if publish:
-        mark_published(session, service, "test")
-    session.commit()
-    return service
+    return _save(session, Service(organization=org, **values | fields), categories, publish)
 
 
 def make_project(session, org, *, publish=True, categories=(), **fields):
     values = {"name": f"Проект {next(_counter)}", "goal": "<p>Цель проекта</p>"}
-    values.update(fields)
-    cats = categories_by_slug(session)
-    project = Project(organization=org, **values)
-    project.categories = [cats[s] for s in categories]
-    session.add(project)
-    save_revision(session, project, "test")
-    if publish:
-        mark_published(session, project, "test")
-    session.commit()
-    return project
+    return _save(session, Project(organization=org, **values | fields), categories, publish)
