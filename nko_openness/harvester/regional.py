@@ -73,7 +73,7 @@ def _ogrn_by_inn(conn: Connection, inns: set[str]) -> dict[str, str]:
             select(record.c.inn, func.min(record.c.ogrn))
             .where(record.c.entity_type == "organization", record.c.ogrn.is_not(None),
                    record.c.inn.in_(batch))
-            .group_by(record.c.inn)).tuples())
+            .group_by(record.c.inn)).all())
     return found
 
 

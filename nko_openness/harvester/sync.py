@@ -255,7 +255,7 @@ class Harvester:
         """Every source in the replica with its record count, for ``nko-openness status``."""
         with self.engine.connect() as conn:
             counts = dict(conn.execute(select(record.c.source_id, func.count())
-                                       .group_by(record.c.source_id)).tuples())
+                                       .group_by(record.c.source_id)).all())
             rows = conn.execute(select(source).order_by(source.c.name)).mappings().all()
         configured = {s.name for s in self.sources}
         return [{**row, "records": counts.get(row["id"], 0),
