@@ -10,6 +10,7 @@ import pluggy
 from flask import Flask
 
 from .db import Database, setup_database
+from .i18n import N_
 from .plugins import make_plugin_manager
 
 
@@ -67,6 +68,12 @@ class NkoOpenness:
         notation; storage ``RATELIMIT_STORAGE_URI``, in memory by default).
     ``NKO_API_TOKEN_RATE_LIMIT`` [``"1200/minute"``]
         Requests per API token (``flask nko token create``).
+    ``NKO_LANGUAGES`` [``("ru", "en")``]
+        Languages offered, the default first (``?lang=``, the ``nko_lang`` cookie,
+        Accept-Language); used when the module sets up Flask-Babel itself (docs/i18n.md).
+    ``NKO_TRANSLATION_DIRECTORIES`` [``[]``]
+        The host's folders with ``<lang>/LC_MESSAGES/nko_openness.mo``, read after the
+        module's own catalogues: they override strings and add languages.
     """
 
     def __init__(self, app: Flask | None = None, *, plugins=None):
@@ -84,7 +91,7 @@ class NkoOpenness:
             for key, default in {
                 "NKO_URL_PREFIX": "/nko",
                 "NKO_BASE_TEMPLATE": "nko_openness/base.html",
-                "NKO_SITE_NAME": "Некоммерческие организации",
+                "NKO_SITE_NAME": N_("Некоммерческие организации"),
                 "NKO_PLUGINS": [],
                 "NKO_DATABASE_URL": None,
                 "NKO_PAGE_SIZE": 20,
@@ -96,6 +103,8 @@ class NkoOpenness:
                 "NKO_SHOW_OPENNESS_BADGE": False,
                 "NKO_API_RATE_LIMIT": "120/minute",
                 "NKO_API_TOKEN_RATE_LIMIT": "1200/minute",
+                "NKO_LANGUAGES": ("ru", "en"),
+                "NKO_TRANSLATION_DIRECTORIES": [],
             }.items()
         }
         os.makedirs(app.instance_path, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Values of plugin fields: typed input in, JSON-able value out, Russian messages on failure."""
+"""Values of plugin fields: typed input in, JSON-able value out, a message on failure."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+
+from .i18n import gettext as _
 
 if TYPE_CHECKING:
     from .fields import FieldSpec
@@ -23,7 +25,7 @@ _FALSE = frozenset({"0", "false", "no", "n", "off", "нет"})
 
 
 class FieldValueError(ValueError):
-    """A value that does not fit its field; the message is Russian, for the person typing."""
+    """A value that does not fit its field; the message is for the person typing it."""
 
 
 def _is_empty(raw) -> bool:
@@ -32,37 +34,37 @@ def _is_empty(raw) -> bool:
 
 def _parse_integer(spec: FieldSpec, raw) -> int:
     if isinstance(raw, bool):
-        raise FieldValueError("Введите целое число.")
+        raise FieldValueError(_("Введите целое число."))
     if isinstance(raw, int):
         value = raw
     else:
         text = str(raw).replace(" ", "").replace("\u00a0", "")
         if not re.fullmatch(r"[+-]?\d+", text):
-            raise FieldValueError("Введите целое число.")
+            raise FieldValueError(_("Введите целое число."))
         value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
-        raise FieldValueError("Слишком большое число.")
+        raise FieldValueError(_("Слишком большое число."))
     return value
 
 
 def _parse_decimal(spec: FieldSpec, raw) -> Decimal:
     if isinstance(raw, bool):
-        raise FieldValueError("Введите число.")
+        raise FieldValueError(_("Введите число."))
     text = str(raw).replace(" ", "").replace("\u00a0", "").replace(",", ".")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise FieldValueError("Введите число, например 12,5.") from None
+        raise FieldValueError(_("Введите число, например 12,5.")) from None
     if not value.is_finite() or len(value.as_tuple().digits) > 28:
-        raise FieldValueError("Введите число, например 12,5.")
+        raise FieldValueError(_("Введите число, например 12,5."))
     return value
 
 
 def _check_range(spec: FieldSpec, value) -> None:
     if spec.min_value is not None and value < spec.min_value:
-        raise FieldValueError(f"Значение должно быть не меньше {spec.min_value}.")
+        raise FieldValueError(_("Значение должно быть не меньше %(limit)s.", limit=spec.min_value))
     if spec.max_value is not None and value > spec.max_value:
-        raise FieldValueError(f"Значение должно быть не больше {spec.max_value}.")
+        raise FieldValueError(_("Значение должно быть не больше %(limit)s.", limit=spec.max_value))
 
 
 def _parse_date(raw) -> date:
@@ -77,7 +79,7 @@ def _parse_date(raw) -> date:
             return date(year, month, day)
         return date.fromisoformat(text)
     except ValueError:
-        raise FieldValueError("Введите дату в формате ДД.ММ.ГГГГ.") from None
+        raise FieldValueError(_("Введите дату в формате ДД.ММ.ГГГГ.")) from None
 
 
 def _parse_url(raw) -> str:
@@ -85,7 +87,7 @@ def _parse_url(raw) -> str:
     parts = urlsplit(text)
     if (parts.scheme.lower() not in ("http", "https") or not parts.netloc
             or re.search(r"[\s\x00-\x1f]", text)):
-        raise FieldValueError("Введите адрес сайта, начинающийся с http:// или https://.")
+        raise FieldValueError(_("Введите адрес сайта, начинающийся с http:// или https://."))
     return text
 
 
@@ -93,7 +95,7 @@ def _parse_email(raw) -> str:
     try:
         return validate_email(str(raw).strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise FieldValueError("Введите адрес электронной почты, например info@example.ru.") \
+        raise FieldValueError(_("Введите адрес электронной почты, например info@example.ru.")) \
             from None
 
 
@@ -105,18 +107,18 @@ def _parse_boolean(raw) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise FieldValueError("Выберите «Да» или «Нет».")
+    raise FieldValueError(_("Выберите «Да» или «Нет»."))
 
 
 def _parse_choices(spec: FieldSpec, raw) -> str | list[str]:
     allowed = spec.choice_values
     if spec.type == "choice":
         if str(raw) not in allowed:
-            raise FieldValueError("Выберите значение из списка.")
+            raise FieldValueError(_("Выберите значение из списка."))
         return str(raw)
     chosen = {str(v) for v in ([raw] if isinstance(raw, str) else raw) if str(v).strip()}
     if not chosen <= set(allowed):
-        raise FieldValueError("Выберите значения из списка.")
+        raise FieldValueError(_("Выберите значения из списка."))
     return [v for v in allowed if v in chosen]  # one order, whatever the form sent
 
 
@@ -155,13 +157,14 @@ def clean_value(spec: FieldSpec, raw, sanitize: Callable[[str], str] | None = No
         return value or None
     limit = spec.max_length or DEFAULT_MAX_LENGTH.get(kind)
     if limit and isinstance(value, str) and len(value) > limit:
-        raise FieldValueError(f"Не больше {limit} символов (сейчас {len(value)}).")
+        raise FieldValueError(_("Не больше %(limit)s символов (сейчас %(length)s).", limit=limit,
+                                 length=len(value)))
     return value
 
 
 def required_message(spec: FieldSpec) -> str:
-    return "Выберите значение." if spec.type in (*CHOICE_TYPES, "boolean") \
-        else "Заполните это поле."
+    return _("Выберите значение.") if spec.type in (*CHOICE_TYPES, "boolean") \
+        else _("Заполните это поле.")
 
 
 _JSON_TYPES = {"integer": int, "boolean": bool, "multi_choice": list}

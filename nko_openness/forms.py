@@ -25,7 +25,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from .i18n import category_name
 from .i18n import lazy_gettext as _l
 from .vocabularies import (
     ACTIVITY_TYPES,
@@ -43,13 +45,18 @@ RICH_TEXT_HINT = _l("Абзацы разделяйте пустой строко
 class MultiCheckboxField(SelectMultipleField):
     """Checkboxes for a list of choices; unknown values are the service's to refuse."""
 
+    # Each choice is its own checkbox (the default would draw <option>s outside a <select>).
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
 
 
 def _choices(mapping: dict[str, str]) -> list:
-    return [SelectChoice(value, label) for value, label in mapping.items()]
+    # The vocabularies' labels are Russian msgids: translated when the form is drawn.
+    return [SelectChoice(value, _l(label)) for value, label in mapping.items()]
 
 
 class _VersionedForm(FlaskForm):
@@ -170,8 +177,9 @@ def set_category_choices(form, categories) -> None:
     """Top-level terms with their children, in vocabulary order."""
     choices = []
     for category in categories:
-        choices.append(SelectChoice(category.slug, category.name))
-        choices += [SelectChoice(child.slug, f"{category.name}: {child.name}")
+        name = category_name(category)
+        choices.append(SelectChoice(category.slug, name))
+        choices += [SelectChoice(child.slug, f"{name}: {category_name(child)}")
                     for child in category.children]
     form.categories.choices = choices
 

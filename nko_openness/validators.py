@@ -1,8 +1,10 @@
-"""Check digits of Russian registration numbers (ИНН, ОГРН, КПП), with Russian messages."""
+"""Check digits of Russian registration numbers (ИНН, ОГРН, КПП), with messages for people."""
 
 from __future__ import annotations
 
 import re
+
+from .i18n import gettext as _
 
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -38,20 +40,20 @@ def validate_inn(value: str) -> str:
     value = (value or "").strip()
     if not value.isdigit() or len(value) not in (10, 12):
         raise RegistrationNumberError(
-            "ИНН должен состоять из 10 цифр (для организации) или 12 цифр."
+            _("ИНН должен состоять из 10 цифр (для организации) или 12 цифр.")
         )
     body_length = 9 if len(value) == 10 else 10
     if inn_check_digits(value[:body_length]) != value[body_length:]:
-        raise RegistrationNumberError("ИНН указан с ошибкой: не сходится контрольная цифра.")
+        raise RegistrationNumberError(_("ИНН указан с ошибкой: не сходится контрольная цифра."))
     return value
 
 
 def validate_ogrn(value: str) -> str:
     value = (value or "").strip()
     if not value.isdigit() or len(value) not in (13, 15):
-        raise RegistrationNumberError("ОГРН должен состоять из 13 цифр (ОГРНИП — из 15 цифр).")
+        raise RegistrationNumberError(_("ОГРН должен состоять из 13 цифр (ОГРНИП — из 15 цифр)."))
     if ogrn_check_digit(value[:-1]) != value[-1]:
-        raise RegistrationNumberError("ОГРН указан с ошибкой: не сходится контрольная цифра.")
+        raise RegistrationNumberError(_("ОГРН указан с ошибкой: не сходится контрольная цифра."))
     return value
 
 
@@ -59,8 +61,8 @@ def validate_kpp(value: str) -> str:
     """КПП has no check digit; the format is 4 digits (tax office), 2 characters, 3 digits."""
     value = (value or "").strip().upper()
     if not _KPP_RE.match(value):
-        raise RegistrationNumberError(
+        raise RegistrationNumberError(_(
             "КПП должен состоять из 9 знаков: 4 цифры, 2 цифры или заглавные латинские буквы, "
             "3 цифры."
-        )
+        ))
     return value

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Labels stay Russian here (exports, the search index and feeds use them as data); N_ marks
+# them for the catalogue and pages show them through i18n.TranslatedLabels.
+from .i18n import N_
+
 # Legal forms of NKOs (Civil Code art. 123.1, 7-FZ) plus groups without legal entity status,
 # which the Belogorsk roundtable explicitly included.
 LEGAL_FORMS: dict[str, str] = {
-    "ano": "Автономная некоммерческая организация (АНО)",
-    "public_organization": "Общественная организация",
-    "public_movement": "Общественное движение",
-    "foundation": "Фонд",
-    "association": "Ассоциация (союз)",
-    "nonprofit_partnership": "Некоммерческое партнёрство",
-    "private_institution": "Частное учреждение",
-    "religious_organization": "Религиозная организация",
-    "cossack_society": "Казачье общество",
-    "indigenous_community": "Община коренных малочисленных народов",
-    "tos": "Территориальное общественное самоуправление (ТОС)",
-    "informal_group": "Объединение без образования юридического лица",
+    "ano": N_("Автономная некоммерческая организация (АНО)"),
+    "public_organization": N_("Общественная организация"),
+    "public_movement": N_("Общественное движение"),
+    "foundation": N_("Фонд"),
+    "association": N_("Ассоциация (союз)"),
+    "nonprofit_partnership": N_("Некоммерческое партнёрство"),
+    "private_institution": N_("Частное учреждение"),
+    "religious_organization": N_("Религиозная организация"),
+    "cossack_society": N_("Казачье общество"),
+    "indigenous_community": N_("Община коренных малочисленных народов"),
+    "tos": N_("Территориальное общественное самоуправление (ТОС)"),
+    "informal_group": N_("Объединение без образования юридического лица"),
 }
 
 # Legal forms that have no state registration and so no ИНН/ОГРН.
@@ -26,51 +30,53 @@ FORMS_WITHOUT_LEGAL_ENTITY = frozenset({"informal_group"})
 
 # Activity types of socially oriented NKOs, 7-FZ art. 31.1 part 1 (wording shortened).
 ACTIVITY_TYPES: dict[str, str] = {
-    "social_support": "Социальное обслуживание, социальная поддержка и защита граждан",
-    "disaster_preparedness": "Подготовка населения к преодолению последствий катастроф",
-    "disaster_relief": "Помощь пострадавшим от бедствий и конфликтов, беженцам и переселенцам",
-    "environment": "Охрана окружающей среды и защита животных",
-    "heritage": "Сохранение объектов культурного наследия и мест захоронений",
-    "legal_aid": "Бесплатная юридическая помощь, правовое просвещение, защита прав человека",
-    "prevention": "Профилактика социально опасных форм поведения граждан",
-    "charity_volunteering": "Благотворительность и добровольчество (волонтёрство)",
-    "education_culture_health": (
+    "social_support": N_("Социальное обслуживание, социальная поддержка и защита граждан"),
+    "disaster_preparedness": N_("Подготовка населения к преодолению последствий катастроф"),
+    "disaster_relief": N_("Помощь пострадавшим от бедствий и конфликтов, беженцам и переселенцам"),
+    "environment": N_("Охрана окружающей среды и защита животных"),
+    "heritage": N_("Сохранение объектов культурного наследия и мест захоронений"),
+    "legal_aid": N_("Бесплатная юридическая помощь, правовое просвещение, защита прав человека"),
+    "prevention": N_("Профилактика социально опасных форм поведения граждан"),
+    "charity_volunteering": N_("Благотворительность и добровольчество (волонтёрство)"),
+    "education_culture_health": N_(
         "Образование, просвещение, наука, культура, искусство, здравоохранение"
     ),
-    "sport_healthy_lifestyle": "Физическая культура, спорт, здоровый образ жизни",
-    "anti_corruption": "Формирование нетерпимости к коррупционному поведению",
-    "interethnic": "Межнациональное сотрудничество, сохранение культуры и языков народов России",
-    "patriotic": "Патриотическое, в том числе военно-патриотическое, воспитание",
-    "search_work": "Поисковая работа по выявлению воинских захоронений",
-    "fire_rescue": "Профилактика и тушение пожаров, аварийно-спасательные работы",
-    "migrant_integration": "Социальная и культурная адаптация и интеграция мигрантов",
-    "addiction_rehabilitation": (
+    "sport_healthy_lifestyle": N_("Физическая культура, спорт, здоровый образ жизни"),
+    "anti_corruption": N_("Формирование нетерпимости к коррупционному поведению"),
+    "interethnic": N_(
+        "Межнациональное сотрудничество, сохранение культуры и языков народов России"
+    ),
+    "patriotic": N_("Патриотическое, в том числе военно-патриотическое, воспитание"),
+    "search_work": N_("Поисковая работа по выявлению воинских захоронений"),
+    "fire_rescue": N_("Профилактика и тушение пожаров, аварийно-спасательные работы"),
+    "migrant_integration": N_("Социальная и культурная адаптация и интеграция мигрантов"),
+    "addiction_rehabilitation": N_(
         "Медицинская и социальная реабилитация лиц, потреблявших наркотики"
     ),
-    "labour_mobility": "Содействие повышению мобильности трудовых ресурсов",
-    "memory_repressions": "Увековечение памяти жертв политических репрессий",
-    "svo_support": "Поддержка участников специальной военной операции и членов их семей",
+    "labour_mobility": N_("Содействие повышению мобильности трудовых ресурсов"),
+    "memory_repressions": N_("Увековечение памяти жертв политических репрессий"),
+    "svo_support": N_("Поддержка участников специальной военной операции и членов их семей"),
 }
 
 PROJECT_STATUSES: dict[str, str] = {
-    "planned": "Планируется",
-    "active": "Реализуется",
-    "completed": "Завершён",
+    "planned": N_("Планируется"),
+    "active": N_("Реализуется"),
+    "completed": N_("Завершён"),
 }
 
 # HSDS 3.1 service.status values, with Russian labels.
 SERVICE_STATUSES: dict[str, str] = {
-    "active": "Оказывается",
-    "inactive": "Временно не оказывается",
-    "defunct": "Прекращена",
-    "temporarily closed": "Приостановлена",
+    "active": N_("Оказывается"),
+    "inactive": N_("Временно не оказывается"),
+    "defunct": N_("Прекращена"),
+    "temporarily closed": N_("Приостановлена"),
 }
 
 DOCUMENT_KINDS: dict[str, str] = {
-    "charter": "Устав",
-    "annual_report": "Годовой отчёт",
-    "minjust_report": "Отчёт в Минюст России",
-    "other": "Другой документ",
+    "charter": N_("Устав"),
+    "annual_report": N_("Годовой отчёт"),
+    "minjust_report": N_("Отчёт в Минюст России"),
+    "other": N_("Другой документ"),
 }
 
 

@@ -7,6 +7,7 @@ import os
 from flask import Flask, render_template
 
 from nko_openness import NkoOpenness
+from nko_openness.i18n import N_
 
 from .auth import init_auth
 
@@ -17,7 +18,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
         NKO_DATABASE_URL=os.environ.get("NKO_DATABASE_URL"),
         NKO_BASE_TEMPLATE="layout.html",
-        NKO_SITE_NAME="Некоммерческие организации Белогорска",
+        # Translated on English pages from the site's own catalogue (translations/).
+        NKO_SITE_NAME=N_("Некоммерческие организации Белогорска"),
         NKO_URL_PREFIX="/nko",
         # Notifications as e-mail files in instance/outbox/ (examples/host_site/notifications.py);
         # the city's own fields and footer contacts (examples/host_site/local_plugin.py);

@@ -31,11 +31,15 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
+
+from nko_openness.i18n import N_
 
 bp = Blueprint("auth", __name__)
 
@@ -137,11 +141,12 @@ class LoginLimiter:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Имя пользователя", [InputRequired("Введите имя пользователя.")],
+    # The site's own strings: its catalogue (translations/, domain "messages"), not the module's.
+    username = StringField(_l("Имя пользователя"), [InputRequired(_l("Введите имя пользователя."))],
                            render_kw={"autocomplete": "username"})
-    password = PasswordField("Пароль", [InputRequired("Введите пароль.")],
+    password = PasswordField(_l("Пароль"), [InputRequired(_l("Введите пароль."))],
                              render_kw={"autocomplete": "current-password"})
-    submit = SubmitField("Войти")
+    submit = SubmitField(_l("Войти"))
 
 
 def store() -> UserStore:
@@ -176,7 +181,7 @@ def login():
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
             limiter.failed(key, window)
-            form.password.errors = ["Неверное имя пользователя или пароль."]
+            form.password.errors = [_("Неверное имя пользователя или пароль.")]
         status = 422 if not form.csrf_token.errors else 400
     return render_template("login.html", form=form), status
 
@@ -186,7 +191,7 @@ def logout():
     if not LogoutForm().validate():
         abort(400)
     logout_user()
-    flash("Вы вышли из кабинета.")
+    flash(_("Вы вышли из кабинета."))
     return redirect(url_for("index"))
 
 
@@ -203,7 +208,9 @@ def init_auth(app: Flask) -> None:
 
     manager = LoginManager(app)
     manager.login_view = "auth.login"
-    manager.login_message = "Войдите, чтобы открыть кабинет НКО."
+    # Translated when flashed, in the visitor's language; N_ only marks it for extraction.
+    manager.login_message = N_("Войдите, чтобы открыть кабинет НКО.")
+    manager.localize_callback = _
     manager.user_loader(lambda user_id: app.extensions["host_users"].get(user_id))
     app.register_blueprint(bp)
     app.cli.add_command(demo_accounts_command)

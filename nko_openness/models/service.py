@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..i18n import gettext as _
 from .base import Base, PublicIdMixin, TimestampMixin
 from .vocabulary import service_categories
 from .workflow import PublishableMixin
@@ -44,14 +45,15 @@ class Service(PublicIdMixin, PublishableMixin, TimestampMixin, Base):
 
     @property
     def age_range_label(self) -> str | None:
+        """«от 7 до 14 лет» for pages, in the visitor's language."""
         lo, hi = self.minimum_age, self.maximum_age
         if lo is None and hi is None:
             return None
         if hi is None:
-            return f"от {lo} лет"
+            return _("от %(lo)d лет", lo=lo)
         if lo is None:
-            return f"до {hi} лет"
-        return f"от {lo} до {hi} лет"
+            return _("до %(hi)d лет", hi=hi)
+        return _("от %(lo)d до %(hi)d лет", lo=lo, hi=hi)
 
     def __repr__(self) -> str:
         return f"<Service {self.uuid}>"

@@ -18,6 +18,8 @@ from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Organization,
     Project,
@@ -78,7 +80,7 @@ MAX_LENGTHS = {
     "contact_role": 255, "address": 500, "locality": 255, "minjust_reports_url": 500,
     "url": 500, "service_area": 500, "geography": 500,
 }
-REQUIRED = {"name": "Укажите название."}
+REQUIRED = {"name": _l("Укажите название.")}
 # Editing a record in these states starts a new draft; submitted and returned stay as they
 # are until the editor submits (the moderator is told the submission changed).
 RESTARTS_DRAFT = frozenset({Status.PUBLISHED, Status.UNPUBLISHED, Status.ARCHIVED})
@@ -146,7 +148,7 @@ def _integer(value, key, errors) -> int | None:
     try:
         return int(str(value).strip())
     except ValueError:
-        errors[key] = "Введите целое число."
+        errors[key] = _("Введите целое число.")
         return None
 
 
@@ -157,10 +159,10 @@ def _decimal(value, key, errors) -> str | None:
     try:
         number = Decimal(text).quantize(Decimal("0.01"))
     except InvalidOperation:
-        errors[key] = "Введите число, например 1500 или 1500,50."
+        errors[key] = _("Введите число, например 1500 или 1500,50.")
         return None
     if not number.is_finite() or abs(number) >= Decimal("1e12"):
-        errors[key] = "Слишком большое число."
+        errors[key] = _("Слишком большое число.")
         return None
     return str(number)
 
@@ -173,7 +175,7 @@ def _date(value, key, errors) -> str | None:
     try:
         return date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        errors[key] = "Введите дату в формате ГГГГ-ММ-ДД."
+        errors[key] = _("Введите дату в формате ГГГГ-ММ-ДД.")
         return None
 
 
@@ -198,10 +200,10 @@ def _rows(rows, kind: str, errors: dict[str, str]) -> list[dict[str, Any]]:
         if not any(v for k, v in item.items() if k != "currency"):
             continue
         if not item[head]:
-            errors[prefix + head] = ("Укажите показатель." if kind == "results"
-                                     else "Укажите, кто выделил средства.")
+            errors[prefix + head] = (_("Укажите показатель.") if kind == "results"
+                                     else _("Укажите, кто выделил средства."))
         elif len(item[head]) > 500:
-            errors[prefix + head] = "Не длиннее 500 знаков."
+            errors[prefix + head] = _("Не длиннее 500 знаков.")
         cleaned.append(item)
     return cleaned
 
@@ -251,24 +253,25 @@ def _url_errors(data, errors):
     for key in ("website", "url", "minjust_reports_url"):
         value = data.get(key)
         if value and not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.I):
-            errors[key] = "Укажите адрес, начинающийся с http:// или https://."
+            errors[key] = _("Укажите адрес, начинающийся с http:// или https://.")
     for link in data.get("social_links") or []:
         if not re.match(r"^https?://\S+$", link, re.I):
-            errors["social_links"] = "Каждая ссылка — с новой строки и начинается с https://."
+            errors["social_links"] = _("Каждая ссылка — с новой строки и начинается с https://.")
             break
 
 
 def _organization_errors(data, errors):
     legal_form = data.get("legal_form")
     if legal_form not in LEGAL_FORMS:
-        errors["legal_form"] = "Выберите организационно-правовую форму из списка."
+        errors["legal_form"] = _("Выберите организационно-правовую форму из списка.")
     needs_registration = legal_form not in FORMS_WITHOUT_LEGAL_ENTITY
     for key, check, label in (("inn", validate_inn, "ИНН"), ("ogrn", validate_ogrn, "ОГРН"),
                               ("kpp", validate_kpp, "КПП")):
         value = data.get(key)
         if not value:
             if needs_registration and key != "kpp":
-                errors[key] = f"Укажите {label}: он есть у каждой зарегистрированной организации."
+                errors[key] = _("Укажите %(label)s: он есть у каждой зарегистрированной "
+                                "организации.", label=_(label))
             continue
         try:
             data[key] = check(value)
@@ -276,46 +279,46 @@ def _organization_errors(data, errors):
             errors[key] = str(exc)
     unknown = [a for a in data.get("activities") or [] if a not in ACTIVITY_TYPES]
     if unknown:
-        errors["activities"] = "Выберите виды деятельности из списка."
+        errors["activities"] = _("Выберите виды деятельности из списка.")
     year = data.get("year_incorporated")
     if year is not None and not 1800 <= year <= date.today().year:
-        errors["year_incorporated"] = "Укажите год создания четырьмя цифрами."
+        errors["year_incorporated"] = _("Укажите год создания четырьмя цифрами.")
 
 
 def _service_errors(data, errors):
     if data.get("service_status") not in SERVICE_STATUSES:
-        errors["service_status"] = "Выберите состояние услуги из списка."
+        errors["service_status"] = _("Выберите состояние услуги из списка.")
     low, high = data.get("minimum_age"), data.get("maximum_age")
     for key, value in (("minimum_age", low), ("maximum_age", high)):
         if value is not None and not 0 <= value <= 120:
-            errors[key] = "Возраст — от 0 до 120 лет."
+            errors[key] = _("Возраст — от 0 до 120 лет.")
     if low is not None and high is not None and low > high and "maximum_age" not in errors:
-        errors["maximum_age"] = "Верхняя граница возраста меньше нижней."
+        errors["maximum_age"] = _("Верхняя граница возраста меньше нижней.")
 
 
 def _project_errors(data, errors):
     if data.get("project_status") not in PROJECT_STATUSES:
-        errors["project_status"] = "Выберите состояние проекта из списка."
+        errors["project_status"] = _("Выберите состояние проекта из списка.")
     start, end = data.get("start_date"), data.get("end_date")
     if start and end and end < start and "end_date" not in errors:
-        errors["end_date"] = "Дата окончания раньше даты начала."
+        errors["end_date"] = _("Дата окончания раньше даты начала.")
 
 
 def validate(session: Session, app: Flask, model: type, data: dict, errors: dict) -> None:
     """Domain rules, then the plugins' ``nko_validate``; raise with every error at once."""
     if "name" in data and not data.get("name"):
-        errors["name"] = REQUIRED["name"]
+        errors["name"] = str(REQUIRED["name"])
     for key, limit in MAX_LENGTHS.items():
         if isinstance(data.get(key), str) and len(data[key]) > limit:
-            errors.setdefault(key, f"Не длиннее {limit} знаков.")
+            errors.setdefault(key, _("Не длиннее %(limit)s знаков.", limit=limit))
     if "email" in data and data.get("email") and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                                                              data["email"]):
-        errors["email"] = "Проверьте адрес электронной почты."
+        errors["email"] = _("Проверьте адрес электронной почты.")
     _url_errors(data, errors)
     if "categories" in data:
         known = categories_by_slug(session)
         if any(slug not in known for slug in data["categories"]):
-            errors["categories"] = "Выберите категории граждан из списка."
+            errors["categories"] = _("Выберите категории граждан из списка.")
     {Organization: _organization_errors, Service: _service_errors,
      Project: _project_errors}[model](data, errors)
     state = app.extensions["nko_openness"]
@@ -375,7 +378,7 @@ def create_record(session: Session, app: Flask, org: Organization, model: type,
     _extra(app, model, values, None, data, errors)
     data = {**NEW_RECORD_DEFAULTS[model], **data}
     if not data.get("name"):
-        errors["name"] = REQUIRED["name"]
+        errors["name"] = str(REQUIRED["name"])
     validate(session, app, model, data, errors)
     record = model(organization_id=org.id, name=data["name"])
     record.status = Status.DRAFT
@@ -394,12 +397,12 @@ def create_organization(session: Session, app: Flask, values: dict[str, Any], sl
     data = {"categories": [], "activities": [], "social_links": [], "in_registry": False,
             **data}
     if not data.get("name"):
-        errors["name"] = REQUIRED["name"]
+        errors["name"] = str(REQUIRED["name"])
     slug = slugify(slug or data.get("name") or "", max_length=100, word_boundary=True)
     if not slug:
-        errors["slug"] = "Укажите адрес страницы латинскими буквами."
+        errors["slug"] = _("Укажите адрес страницы латинскими буквами.")
     elif session.scalar(select(Organization.id).where(Organization.slug == slug)):
-        errors["slug"] = "Такой адрес страницы уже занят."
+        errors["slug"] = _("Такой адрес страницы уже занят.")
     validate(session, app, Organization, data, errors)
     org = Organization(slug=slug, name=data["name"], legal_form=data["legal_form"])
     session.add(org)

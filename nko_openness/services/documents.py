@@ -19,6 +19,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..i18n import N_
+from ..i18n import gettext as _
 from ..models import Document, Organization
 from ..vocabularies import DOCUMENT_KINDS
 
@@ -62,19 +64,23 @@ def read_limited(stream, max_size: int) -> bytes:
             break
         buffer.write(chunk)
         if buffer.tell() > max_size:
-            raise DocumentRejected(
-                f"Файл слишком большой: можно загрузить не больше {_megabytes(max_size)}."
-            )
+            raise DocumentRejected(_("Файл слишком большой: можно загрузить не больше "
+                                     "%(size)s.", size=_megabytes(max_size)))
     return buffer.getvalue()
 
 
 def _megabytes(size: int) -> str:
     value = size / (1024 * 1024)
-    return f"{value:.0f} МБ" if value >= 1 else f"{max(1, size // 1024)} КБ"
+    if value >= 1:
+        return _("%(num)s МБ", num=round(value))
+    return _("%(num)s КБ", num=max(1, size // 1024))
 
 
 def inspect_pdf(data: bytes) -> str | None:
-    """Parse ``data`` with pypdf; a Russian reason to refuse it, or None when it is clean."""
+    """Parse ``data`` with pypdf; the reason to refuse it (a msgid), or None when it is clean.
+
+    It may run in a forked child, so it returns untranslated text: check_pdf translates it.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -82,9 +88,9 @@ def inspect_pdf(data: bytes) -> str | None:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            return "Файл защищён паролем или зашифрован. Загрузите PDF без защиты."
+            return N_("Файл защищён паролем или зашифрован. Загрузите PDF без защиты.")
         if len(reader.pages) == 0:
-            return "В PDF-файле нет ни одной страницы."
+            return N_("В PDF-файле нет ни одной страницы.")
         seen: set[tuple[int, int]] = set()
         stack = [reader.trailer]
         visited = 0
@@ -98,7 +104,7 @@ def inspect_pdf(data: bytes) -> str | None:
                 node = node.get_object()
             visited += 1
             if visited > MAX_OBJECTS:
-                return "PDF-файл устроен слишком сложно для проверки."
+                return N_("PDF-файл устроен слишком сложно для проверки.")
             if isinstance(node, DictionaryObject):
                 reason = _dangerous(node)
                 if reason:
@@ -108,7 +114,7 @@ def inspect_pdf(data: bytes) -> str | None:
                 stack.extend(node)
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
             OSError, IndexError, AssertionError, NotImplementedError):
-        return "Файл повреждён или не является PDF-документом."
+        return N_("Файл повреждён или не является PDF-документом.")
     return None
 
 
@@ -116,20 +122,20 @@ def _dangerous(node) -> str | None:
     keys = set(node.keys())
     if keys & FORBIDDEN_KEYS:
         if keys & {"/EmbeddedFile", "/EmbeddedFiles"}:
-            return "PDF-файл содержит вложенные файлы. Сохраните документ без вложений."
-        return "PDF-файл содержит сценарии или автоматические действия. Сохраните его заново, " \
-               "например через «Печать в PDF»."
+            return N_("PDF-файл содержит вложенные файлы. Сохраните документ без вложений.")
+        return N_("PDF-файл содержит сценарии или автоматические действия. Сохраните его "
+                  "заново, например через «Печать в PDF».")
     if str(node.get("/S", "")) in FORBIDDEN_ACTIONS:
-        return "PDF-файл содержит сценарии или автоматические действия. Сохраните его заново, " \
-               "например через «Печать в PDF»."
+        return N_("PDF-файл содержит сценарии или автоматические действия. Сохраните его "
+                  "заново, например через «Печать в PDF».")
     open_action = node.get("/OpenAction")
     if open_action is not None:
         # A destination (an array: open at page N) is common and harmless; an action
         # dictionary of any kind is refused.
         target = open_action.get_object()
         if not isinstance(target, list):
-            return "PDF-файл выполняет действие при открытии. Сохраните его заново, " \
-                   "например через «Печать в PDF»."
+            return N_("PDF-файл выполняет действие при открытии. Сохраните его заново, "
+                      "например через «Печать в PDF».")
     return None
 
 
@@ -143,16 +149,15 @@ def _inspect_in_child(data: bytes, conn) -> None:
 def check_pdf(data: bytes, max_size: int, seconds: float) -> None:
     """Refuse anything but a clean, unencrypted PDF that parses within ``seconds``."""
     if not data:
-        raise DocumentRejected("Файл пустой.")
+        raise DocumentRejected(_("Файл пустой."))
     if len(data) > max_size:
-        raise DocumentRejected(
-            f"Файл слишком большой: можно загрузить не больше {_megabytes(max_size)}."
-        )
+        raise DocumentRejected(_("Файл слишком большой: можно загрузить не больше %(size)s.",
+                                 size=_megabytes(max_size)))
     if not data.startswith(PDF_MAGIC):
-        raise DocumentRejected("Можно загружать только документы PDF: этот файл не PDF.")
+        raise DocumentRejected(_("Можно загружать только документы PDF: этот файл не PDF."))
     reason = _inspect_with_budget(data, seconds)
     if reason:
-        raise DocumentRejected(reason)
+        raise DocumentRejected(_(reason))
 
 
 def _inspect_with_budget(data: bytes, seconds: float) -> str | None:
@@ -167,11 +172,11 @@ def _inspect_with_budget(data: bytes, seconds: float) -> str | None:
     sender.close()
     try:
         if not receiver.poll(seconds):
-            return "PDF-файл не удалось проверить за отведённое время. Сохраните его заново " \
-                   "или уменьшите размер."
+            return N_("PDF-файл не удалось проверить за отведённое время. Сохраните его "
+                      "заново или уменьшите размер.")
         return receiver.recv()
     except EOFError:
-        return "Файл повреждён или не является PDF-документом."
+        return N_("Файл повреждён или не является PDF-документом.")
     finally:
         receiver.close()
         if child.is_alive():
@@ -214,11 +219,11 @@ def document_path(app: Flask, document: Document) -> str:
 def validate_metadata(upload: Upload) -> dict[str, str]:
     errors = {}
     if not (upload.title or "").strip():
-        errors["title"] = "Укажите название документа."
+        errors["title"] = _("Укажите название документа.")
     if upload.kind not in DOCUMENT_KINDS:
-        errors["kind"] = "Выберите вид документа из списка."
+        errors["kind"] = _("Выберите вид документа из списка.")
     if upload.year is not None and not 1990 <= upload.year <= 2100:
-        errors["year"] = "Укажите год четырьмя цифрами."
+        errors["year"] = _("Укажите год четырьмя цифрами.")
     return errors
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from ..i18n import category_name
 from ..i18n import lazy_gettext as _l
 from ..models import (
     BeneficiaryCategory,
@@ -228,7 +229,8 @@ def history(session: Session, record) -> list[WorkflowEvent]:
 
 
 def category_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(BeneficiaryCategory.slug, BeneficiaryCategory.name)).all())
+    # In the moderator's language: name_en on English pages (categories are a few dozen).
+    return {c.slug: category_name(c) for c in session.scalars(select(BeneficiaryCategory))}
 
 
 def review(session: Session, record, extra_labels: dict[str, str] | None = None,

@@ -8,25 +8,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Organization, Project, Revision, Service, Status, WorkflowEvent
 from .workflow import entity_type, snapshot
 
 STATUS_LABELS = {
-    Status.DRAFT: "черновик",
-    Status.SUBMITTED: "на проверке",
-    Status.RETURNED: "возвращено",
-    Status.PUBLISHED: "опубликовано",
-    Status.UNPUBLISHED: "снято с публикации",
-    Status.ARCHIVED: "в архиве",
+    Status.DRAFT: _l("черновик"),
+    Status.SUBMITTED: _l("на проверке"),
+    Status.RETURNED: _l("возвращено"),
+    Status.PUBLISHED: _l("опубликовано"),
+    Status.UNPUBLISHED: _l("снято с публикации"),
+    Status.ARCHIVED: _l("в архиве"),
 }
 MODERATOR_ACTIONS = ("return", "publish", "unpublish", "archive")
 HISTORY_LABELS = {
-    "submit": "отправлено на проверку",
-    "return": "возвращено на доработку",
-    "publish": "опубликовано",
-    "unpublish": "снято с публикации",
-    "archive": "перенесено в архив",
-    "delete": "удалено",
+    "submit": _l("отправлено на проверку"),
+    "return": _l("возвращено на доработку"),
+    "publish": _l("опубликовано"),
+    "unpublish": _l("снято с публикации"),
+    "archive": _l("перенесено в архив"),
+    "delete": _l("удалено"),
 }
 KINDS = {Organization: "organization", Service: "service", Project: "project"}
 
@@ -50,9 +52,9 @@ class RecordState:
 
     @property
     def status_label(self) -> str:
-        label = STATUS_LABELS.get(self.record.status, self.record.status)
+        label = str(STATUS_LABELS.get(self.record.status, self.record.status))
         if self.record.live and self.record.status != Status.PUBLISHED:
-            label += " · опубликованная версия видна на сайте"
+            label += " · " + _("опубликованная версия видна на сайте")
         return label
 
 

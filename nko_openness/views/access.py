@@ -9,6 +9,7 @@ from flask import abort, current_app, redirect, request, send_file, url_for
 from sqlalchemy import select
 
 from ..db import db_session
+from ..i18n import gettext as _
 from ..models import Organization
 from ..services import documents as document_service
 from ..services.permissions import can, current_user
@@ -53,7 +54,7 @@ def expected_version(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        abort(400, description="В форме нет номера версии. Откройте форму заново.")
+        abort(400, description=_("В форме нет номера версии. Откройте форму заново."))
 
 
 def document_response(document, *, public: bool):

@@ -21,6 +21,7 @@ from ..forms import (
     form_values,
     set_category_choices,
 )
+from ..i18n import category_name
 from ..i18n import gettext as _
 from ..models import Organization, Project, Service
 from ..services import catalog, disclosure, overview, preview
@@ -225,7 +226,7 @@ def _conflict(record, form, context):
     session.refresh(record)
     saved = disclosure.draft_data(session, record)
     mine = disclosure.proposed_data(session, current_app, record, form.data)
-    names = {slug: c.name for slug, c in categories_by_slug(session).items()}
+    names = {slug: category_name(c) for slug, c in categories_by_slug(session).items()}
     comparison = diff_snapshots(entity_type(record), saved, mine, names)
     latest = disclosure.latest_revision(session, record)
     # Saving from this page overwrites the other version knowingly, not silently.

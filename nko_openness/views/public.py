@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import db_session
 from ..field_display import catalog_filters
+from ..i18n import gettext as _
 from ..services import catalog
 from ..vocabularies import ACTIVITY_TYPES
 from .rendering import FILTERS, common_context, nko_state, render_page
@@ -34,7 +35,8 @@ def _page_or_400(fn, **kwargs):
     try:
         return fn(**kwargs)
     except catalog.BadCursor:
-        abort(400, description="Неверная ссылка на страницу списка. Откройте список с начала.")
+        abort(400, description=_("Неверная ссылка на страницу списка. "
+                                 "Откройте список с начала."))
 
 
 @bp.get("/")
@@ -106,7 +108,7 @@ def show_category(slug):
 
 @bp.route("/<path:_unknown>")
 def unknown_page(_unknown):
-    # Routes that match nothing under the prefix still get the module's Russian 404 page.
+    # Routes that match nothing under the prefix still get the module's own 404 page.
     abort(404)
 
 

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import format_date, format_decimal
+from flask_babel import format_currency, format_date, format_decimal
 from markupsafe import Markup
 
-from ..i18n import template_helpers
+from ..i18n import TranslatedLabels, category_name, current_language, gettext, template_helpers
 from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS, PROJECT_STATUSES, SERVICE_STATUSES
 
 
@@ -40,12 +40,13 @@ def common_context() -> dict:
     return {
         **template_helpers(),
         "nko_base_template": state.config["NKO_BASE_TEMPLATE"],
-        "nko_site_name": state.config["NKO_SITE_NAME"],
+        # The default name is in the catalogue; a host translates its own in its catalogue.
+        "nko_site_name": gettext(state.config["NKO_SITE_NAME"]),
         "nko_url_with": url_with,
-        "ACTIVITY_TYPES": ACTIVITY_TYPES,
-        "LEGAL_FORMS": LEGAL_FORMS,
-        "PROJECT_STATUSES": PROJECT_STATUSES,
-        "SERVICE_STATUSES": SERVICE_STATUSES,
+        "ACTIVITY_TYPES": TranslatedLabels(ACTIVITY_TYPES),
+        "LEGAL_FORMS": TranslatedLabels(LEGAL_FORMS),
+        "PROJECT_STATUSES": TranslatedLabels(PROJECT_STATUSES),
+        "SERVICE_STATUSES": TranslatedLabels(SERVICE_STATUSES),
     }
 
 
@@ -68,10 +69,20 @@ def ru_date(value: date | datetime | None, fmt: str = "long") -> str:
     return format_date(value, fmt)
 
 
-def money(value: Decimal | None) -> str:
+def iso_datetime(value: datetime | None) -> str:
+    """A ``<time datetime>`` value: HTML allows at most three digits after the seconds."""
     if value is None:
         return ""
-    return f"{format_decimal(value, format='#,##0.##')} ₽"
+    return value.replace(microsecond=0).isoformat()
+
+
+def money(value: Decimal | None) -> str:
+    """«450 000 ₽» on Russian pages (Babel's no-break group space), «RUB 450,000» in English."""
+    if value is None:
+        return ""
+    if current_language() == "ru":
+        return f"{format_decimal(value, format='#,##0.##')}\u00a0₽"
+    return format_currency(value, "RUB", format="¤\u00a0#,##0.##", currency_digits=False)
 
 
 def number(value: Decimal | int | None) -> str:
@@ -85,4 +96,5 @@ def stored_html(value: str | None) -> Markup:
     return Markup(value or "")
 
 
-FILTERS = {"ru_date": ru_date, "money": money, "number": number, "stored_html": stored_html}
+FILTERS = {"ru_date": ru_date, "money": money, "number": number, "stored_html": stored_html,
+           "category_name": category_name, "iso_datetime": iso_datetime}

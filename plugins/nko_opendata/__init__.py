@@ -133,7 +133,7 @@ def nko_page_context(app, page):
         return None
     publisher = Publisher.from_app(app)
     links = [{"href": file_url(publisher.identifier(d), CURRENT_DATA),
-              "title": _("%(title)s (CSV)", title=d.title), "type": "text/csv",
+              "title": _("%(title)s (CSV)", title=_(d.title)), "type": "text/csv",
               "download": True} for d in DATASETS]
     links.append({"href": f"{base_url()}/opendata/list.csv",
                   "title": _("Реестр наборов открытых данных (list.csv)"), "type": "text/csv",

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from nko_openness.fields import exported_values, field_specs
+from nko_openness.i18n import N_
 from nko_openness.models import Organization, Project, Service
 from nko_openness.sanitizer import html_to_text
 from nko_openness.services import feed, hsds_query
@@ -76,7 +77,8 @@ CHILD_HEAD = (
 
 ORGANIZATIONS = Dataset(
     "nkoorganizations", "organization", Organization,
-    "Социально ориентированные некоммерческие организации",
+    # Titles are passport data (Russian); N_ puts them in the catalogue for the page links.
+    N_("Социально ориентированные некоммерческие организации"),
     "Сведения о социально ориентированных НКО, раскрытые ими в разделе «Некоммерческие "
     "организации» и проверенные модератором: виды деятельности, категории граждан, контакты.",
     "СО НКО, некоммерческие организации, социальная поддержка, категории граждан",
@@ -118,7 +120,7 @@ ORGANIZATIONS = Dataset(
 
 SERVICES = Dataset(
     "nkoservices", "service", Service,
-    "Услуги социально ориентированных НКО",
+    N_("Услуги социально ориентированных НКО"),
     "Услуги, которые социально ориентированные НКО оказывают жителям: кому, на каких "
     "условиях, как получить.",
     "услуги НКО, социальные услуги, категории граждан, СО НКО",
@@ -152,7 +154,7 @@ SERVICES = Dataset(
 
 PROJECTS = Dataset(
     "nkoprojects", "project", Project,
-    "Проекты социально ориентированных НКО",
+    N_("Проекты социально ориентированных НКО"),
     "Проекты социально ориентированных НКО: цели, сроки, целевые группы, финансирование.",
     "проекты НКО, гранты, целевые группы, СО НКО",
     COMMON_HEAD + CHILD_HEAD + (
