@@ -8,6 +8,11 @@ equal an independent grouping of the published organizations by ОГРН, then �
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 from api_support import stage_edit
 from factories import make_org, make_project, make_service, valid_inn, valid_ogrn
@@ -216,5 +221,43 @@ def test_a_crash_inside_any_transaction_loses_nothing_and_duplicates_nothing(
     monkeypatch.setattr(store, "apply_items", real_apply)
     report = harvest(database_url, belogorsk, svobodny, page_size=3)
     assert [r.ok for r in report.results] == [True, True], report.results
+    assert_replica_exact(database_url, belogorsk, svobodny)
+    engine.dispose()
+
+
+def test_a_harvest_process_killed_mid_run_resumes_exactly(database_url, sites, tmp_path):
+    belogorsk, svobodny = sites
+    harvest(database_url, belogorsk, svobodny)
+    with belogorsk.session() as session:  # a dozen changes: one page each below
+        for service in session.scalars(select(Service).where(Service.live.is_(True))
+                                       .order_by(Service.id).limit(12)):
+            stage_edit(session, service, name=service.name + " (ред.)")
+            approve(session, service, "moderator", service.version)
+        session.commit()
+    config = tmp_path / "harvest.toml"
+    config.write_text(f'database = "{database_url}"\npage_size = 1\n' + "".join(
+        f'\n[[sources]]\nname = "{s.name}"\nurl = "{s.url}"\n' for s in (belogorsk, svobodny)),
+        encoding="utf-8")
+    engine = create_engine(database_url)
+
+    def cursor() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(source.c.cursor)
+                                .where(source.c.name == "belogorsk")).scalar_one()
+
+    start = cursor()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nko_openness.harvester", "harvest", "-c", str(config),
+         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while cursor() == start and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.kill()  # SIGKILL: no handler, no rollback by Python, only the database's own
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the harvest ended before it was killed"
+    assert cursor() > start  # some pages were committed before the kill...
+    report = harvest(database_url, belogorsk, svobodny)
+    assert [r.ok for r in report.results] == [True, True], report.results
+    assert report.results[0].applied > 0 and not report.results[0].bootstrapped  # ...not all
     assert_replica_exact(database_url, belogorsk, svobodny)
     engine.dispose()

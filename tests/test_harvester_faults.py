@@ -186,3 +186,38 @@ def test_a_source_that_recovers_catches_up_from_where_it_stopped(database_url, h
     with engine.connect() as conn:
         assert conn.execute(select(source.c.url)).scalar() == healthy.url
     engine.dispose()
+
+
+def test_the_json_snapshot_bootstraps_the_same_replica(database_url, healthy):
+    sources = [SourceConfig("belogorsk", healthy.url, snapshot_format="json")]
+    with Harvester(database_url, sources) as harvester:
+        result = harvester.run_once().results[0]
+    assert result.ok and result.bootstrapped, result.message
+    assert_mirrors(database_url, healthy, "belogorsk")
+
+
+def test_scheduled_mode_runs_until_max_runs_and_shows_progress(database_url, healthy, tmp_path):
+    config = tmp_path / "harvest.toml"
+    config.write_text(f'database = "{database_url}"\n\n[[sources]]\nname = "belogorsk"\n'
+                      f'url = "{healthy.url}"\n', encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["harvest", "-c", str(config), "--every", "1s",
+                                  "--max-runs", "2", "--progress-interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Итого источников: 1, с ошибкой: 0.") == 2
+    # Not a terminal: plain lines with the record count and the rate.
+    assert "belogorsk: применение снимка…" in result.stderr
+    assert "belogorsk: изменения — записей 0, " in result.stderr and "зап./с" in result.stderr
+    for args, message in ((["--once", "--every", "5m"], "либо --once, либо --every"),
+                          (["--max-runs", "2"], "только вместе с --every"),
+                          (["--every", "soon"], "Непонятный интервал"),
+                          (["-s", "nowhere"], "Нет таких источников в настройках: nowhere")):
+        wrong = runner.invoke(main, ["harvest", "-c", str(config), *args])
+        assert wrong.exit_code == 2 and message in wrong.output, wrong.output
+    missing = runner.invoke(main, ["harvest", "-c", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 2 and "Файл настроек не найден" in missing.output
+    reset = runner.invoke(main, ["reset", "-c", str(config), "belogorsk"])
+    assert reset.exit_code == 0 and "будет загружен снимок" in reset.output
+    again = runner.invoke(main, ["harvest", "-c", str(config), "--no-progress"])
+    assert again.exit_code == 0 and "Загружен снимок" in again.output
+    assert_mirrors(database_url, healthy, "belogorsk")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 
@@ -77,6 +78,6 @@ def for_terminal(enabled: bool = True, interval: float = 5.0) -> Progress:
     """The display that fits stderr: in place on a terminal, periodic lines otherwise."""
     if not enabled:
         return Progress()
-    if click.get_text_stream("stderr").isatty():
+    if sys.stderr.isatty():
         return TtyProgress()
     return LineProgress(interval=interval)
