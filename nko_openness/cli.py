@@ -141,12 +141,15 @@ def token_list():
               help="Сколько организаций создать (220000 — масштаб всей России).")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Зерно генератора: то же зерно даёт те же данные.")
-def generate_command(orgs, seed):
+@click.option("--search-index/--no-search-index", default=True, show_default=True,
+              help="Перестроить поисковый индекс после загрузки.")
+def generate_command(orgs, seed, search_index):
     """Generate synthetic NKOs with services, projects and edit history (for benchmarks)."""
     from .services.generator import GeneratorError, generate
 
     try:
-        stats = generate(current_app, orgs, seed, progress=click.echo)
+        stats = generate(current_app, orgs, seed, progress=click.echo,
+                         search_index=search_index)
     except GeneratorError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(stats.summary())

@@ -164,6 +164,11 @@ def test_public_pages_render_and_drafts_stay_hidden(generated, client):
         for record in [r for r in records if r.live_version is None][:5]:
             assert client.get(f"/nko/{prefix}/{record.uuid}").status_code == 404
     assert client.get("/nko/categories/elderly").status_code == 200
+    proper = live[0].name.split("«")[1].split("»")[0]
+    found = client.get("/nko/search", query_string={"q": proper}).get_data(as_text=True)
+    links = [f'/organizations/{org.slug}"' for org in live]
+    assert any(link in found for link in links)  # the search index was built too
+    assert not any(f'/organizations/{org.slug}"' in found for org in hidden)
 
 
 def test_new_records_after_generating_get_fresh_ids(generated):

@@ -9,15 +9,13 @@ so ``seq`` follows the simulated history the way a real outbox would.
 from __future__ import annotations
 
 import gc
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter, methodcaller
 
 from flask import Flask
-from sqlalchemy import JSON, Connection, func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 
 from ..extension import get_state
 from ..models import (
@@ -35,14 +33,12 @@ from ..models import (
     project_categories,
     service_categories,
 )
-from ..models.base import UTCDateTime
 from .generator_plan import RETURN_COMMENT, Plan, Planner, Record
+from .generator_writers import WRITERS, Writer
 from .vocabulary import categories_by_slug, seed_categories
 
 GENERATOR_AUTHOR = "generate"  # revisions and events name the generator, as demo data does
 CHUNK = 1000  # organizations planned and written per transaction
-BATCH = 5000  # rows per executemany call
-COPY_MIN_ROWS = 2000  # below this, plain executemany is as fast as COPY
 
 _TABLES = {
     "organization": Organization.__table__, "service": Service.__table__,
@@ -71,106 +67,22 @@ class GenerateStats:
     deleted_records: int = 0  # planned, published, then deleted: only their history remains
     revisions: int = 0
     changes: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # loading the rows, without the search index
+    search_documents: int = 0
+    search_seconds: float = 0.0
 
     def summary(self) -> str:
         return (f"Создано: организаций {_n(self.organizations)}, услуг {_n(self.services)}, "
                 f"проектов {_n(self.projects)} (не опубликовано {_n(self.unpublished_records)}, "
                 f"удалено после публикации {_n(self.deleted_records)}); редакций "
                 f"{_n(self.revisions)}, изменений в ленте {_n(self.changes)}; "
-                f"{self.seconds:.0f} с.")
+                f"{self.seconds:.0f} с; поисковый индекс: документов "
+                f"{_n(self.search_documents)}, {self.search_seconds:.0f} с.")
 
 
 def _n(value: int) -> str:
     """Thousands separated by a space, as Russian text writes them."""
     return f"{value:,}".replace(",", "\u00a0")
-
-
-class _Writer:
-    """Executemany of a Core ``insert()``, batch by batch."""
-
-    def __init__(self, conn: Connection):
-        self.conn = conn
-
-    def write(self, table, rows: list[dict]) -> None:
-        for start in range(0, len(rows), BATCH):
-            self.conn.execute(table.insert(), rows[start:start + BATCH])
-
-
-class _SqliteWriter(_Writer):
-    """Executemany of a Core ``insert()``, compiled once per table and column set.
-
-    The rows are converted by the columns' own SQLAlchemy bind processors, so they are stored
-    exactly as the ORM would store them, but without building parameters row by row through
-    the ORM or the statement cache: on SQLite that per-row work cost more than the insert.
-    """
-
-    def __init__(self, conn: Connection):
-        super().__init__(conn)
-        self._compiled: dict = {}
-
-    def _statement(self, table, columns: tuple[str, ...]):
-        key = (table.name, columns)
-        if key not in self._compiled:
-            dialect = self.conn.dialect
-            compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
-            order = compiled.positiontup  # pysqlite's "?" placeholders are positional
-            converters = [(i, _fast(table.c[c].type, dialect)) for i, c in enumerate(order)]
-            self._compiled[key] = (str(compiled), itemgetter(*order),
-                                   [(i, f) for i, f in converters if f is not None])
-        return self._compiled[key]
-
-    def write(self, table, rows: list[dict]) -> None:
-        _begin(self.conn)
-        sql, values_of, converters = self._statement(table, tuple(rows[0]))
-        cursor = self.conn.connection.dbapi_connection.cursor()
-        try:
-            for start in range(0, len(rows), BATCH):
-                batch = []
-                for row in rows[start:start + BATCH]:
-                    values = list(values_of(row))
-                    for i, convert in converters:
-                        if values[i] is not None:
-                            values[i] = convert(values[i])
-                    batch.append(values)
-                cursor.executemany(sql, batch)
-        finally:
-            cursor.close()
-
-
-def _fast(type_, dialect):
-    """The column's bind processor, or an equivalent C-speed one for our UTC datetimes."""
-    processor = type_._cached_bind_processor(dialect)
-    if processor is not None and isinstance(type_, UTCDateTime):
-        sample = datetime(2024, 2, 29, 13, 5, 9, 7, tzinfo=UTC)
-        fast = methodcaller("strftime", "%Y-%m-%d %H:%M:%S.%f")
-        if fast(sample) == processor(sample):  # the format SQLAlchemy's SQLite DATETIME uses
-            return fast
-    return processor
-
-
-class _CopyWriter(_Writer):
-    """PostgreSQL: ``COPY … FROM STDIN`` through psycopg for anything but small batches."""
-
-    def write(self, table, rows: list[dict]) -> None:
-        if len(rows) < COPY_MIN_ROWS:
-            return super().write(table, rows)
-        _begin(self.conn)
-        columns = list(rows[0])
-        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-        raw = self.conn.connection.dbapi_connection
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c], ensure_ascii=False)
-                                if c in json_columns else row[c] for c in columns])
-
-
-def _begin(conn: Connection) -> None:
-    # Writes through the DBAPI cursor bypass SQLAlchemy's autobegin; without a transaction
-    # of its own, conn.commit() would do nothing and the whole load become one transaction.
-    if not conn.in_transaction():
-        conn.begin()
 
 
 def _dt(t: int | None) -> datetime | None:
@@ -292,10 +204,12 @@ def _finish(conn: Connection) -> None:
 
 
 def generate(app: Flask, orgs: int, seed: int = 1,
-             progress: Callable[[str], None] | None = None) -> GenerateStats:
+             progress: Callable[[str], None] | None = None,
+             search_index: bool = True) -> GenerateStats:
     """Add ``orgs`` synthetic organizations (with services, projects and history) to the DB.
 
     The same seed on the same starting database gives the same rows, uuids and timestamps.
+    The search index is then rebuilt, as publishing would have kept it, unless told not to.
     """
     state = get_state(app)
     engine = state.db.engine
@@ -314,8 +228,7 @@ def generate(app: Flask, orgs: int, seed: int = 1,
     try:
         with engine.connect() as conn:
             _prepare(conn)
-            writers = {"postgresql": _CopyWriter, "sqlite": _SqliteWriter}
-            writer = writers.get(conn.dialect.name, _Writer)(conn)
+            writer = WRITERS.get(conn.dialect.name, Writer)(conn)
             ids = {t: conn.scalar(select(func.max(t.c.id))) or 0 for t in _ID_TABLES}
             first_number = ids[Organization.__table__] + 1
             changes = _write_records(conn, writer, ids, first_number, orgs, seed,
@@ -327,7 +240,27 @@ def generate(app: Flask, orgs: int, seed: int = 1,
         if gc_was_enabled:
             gc.enable()
     stats.seconds = time.monotonic() - started
+    if search_index:
+        _rebuild_search_index(app, stats, say)
     return stats
+
+
+def _rebuild_search_index(app: Flask, stats: GenerateStats, say) -> None:
+    from . import search_index
+
+    say("Поисковый индекс…")
+    started = time.monotonic()
+    state = get_state(app)
+    search_index.ensure_index(state.db.engine)
+    with app.app_context():
+        session = state.db.session
+        every = 10_000
+        stats.search_documents = search_index.rebuild(
+            session, app, batch=500,
+            progress=lambda done, total: say(f"  поисковый индекс: {_n(done)} из {_n(total)}")
+            if done % every < 500 or done == total else None)
+        session.commit()
+    stats.search_seconds = time.monotonic() - started
 
 
 def _write_records(conn, writer, ids, first_number, orgs, seed, category_ids, stats, say,
