@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
-from ..i18n import lazy_gettext as _l
+from ..i18n import TranslatedLabels, category_name, lazy_gettext
 from ..models import Organization, Project, Service, sort_key
 from ..models.search import (
     FTS_TABLE,
@@ -87,9 +87,9 @@ def _category_values(record) -> list[str]:
 def _category_labels(session: Session, values: list[str]) -> dict[str, str]:
     from ..models import BeneficiaryCategory
 
-    rows = session.execute(select(BeneficiaryCategory.slug, BeneficiaryCategory.name)
-                           .where(BeneficiaryCategory.slug.in_(values)))
-    return dict(rows.all())
+    categories = session.scalars(select(BeneficiaryCategory)
+                                 .where(BeneficiaryCategory.slug.in_(values)))
+    return {c.slug: category_name(c) for c in categories}
 
 
 # Age groups a service's age range can overlap (a service without limits suits every age).
@@ -97,8 +97,10 @@ AGE_GROUPS: dict[str, tuple[int, int | None]] = {
     "children": (0, 17), "youth": (14, 35), "adults": (18, 54), "seniors": (55, None),
 }
 AGE_LABELS = {
-    "children": _l("Дети (до 18 лет)"), "youth": _l("Молодёжь (14–35 лет)"),
-    "adults": _l("Взрослые (18–54 года)"), "seniors": _l("Старшее поколение (55 лет и старше)"),
+    "children": lazy_gettext("Дети (до 18 лет)"),
+    "youth": lazy_gettext("Молодёжь (14–35 лет)"),
+    "adults": lazy_gettext("Взрослые (18–54 года)"),
+    "seniors": lazy_gettext("Старшее поколение (55 лет и старше)"),
 }
 
 
@@ -112,18 +114,19 @@ def _age_values(service: Service) -> list[str]:
 
 
 BUILTIN_FACETS = (
-    Facet("type", _l("Что искать"), lambda r: [ENTITY_TYPES[type(r)]],
-          {"organization": _l("Организации"), "service": _l("Услуги"),
-           "program": _l("Проекты")}, position=10),
-    Facet("category", _l("Категория граждан"), _category_values, _category_labels,
+    Facet("type", lazy_gettext("Что искать"), lambda r: [ENTITY_TYPES[type(r)]],
+          {"organization": lazy_gettext("Организации"), "service": lazy_gettext("Услуги"),
+           "program": lazy_gettext("Проекты")}, position=10),
+    Facet("category", lazy_gettext("Категория граждан"), _category_values, _category_labels,
           position=20),
-    Facet("fee", _l("Стоимость"), lambda s: ["free" if s.is_free else "paid"],
-          {"free": _l("Бесплатно"), "paid": _l("Платно")}, entities=("service",),
-          position=30),
-    Facet("age", _l("Возраст"), _age_values, AGE_LABELS, entities=("service",), position=40),
-    Facet("activity", _l("Вид деятельности"), lambda r: list(_org(r).activities),
-          ACTIVITY_TYPES, position=50),
-    Facet("locality", _l("Населённый пункт"),
+    Facet("fee", lazy_gettext("Стоимость"), lambda s: ["free" if s.is_free else "paid"],
+          {"free": lazy_gettext("Бесплатно"), "paid": lazy_gettext("Платно")},
+          entities=("service",), position=30),
+    Facet("age", lazy_gettext("Возраст"), _age_values, AGE_LABELS, entities=("service",),
+          position=40),
+    Facet("activity", lazy_gettext("Вид деятельности"), lambda r: list(_org(r).activities),
+          TranslatedLabels(ACTIVITY_TYPES), position=50),
+    Facet("locality", lazy_gettext("Населённый пункт"),
           lambda r: [" ".join(_org(r).locality.split())[:255]] if _org(r).locality else [],
           position=60),
 )
