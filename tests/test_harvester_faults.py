@@ -221,3 +221,6 @@ def test_scheduled_mode_runs_until_max_runs_and_shows_progress(database_url, hea
     again = runner.invoke(main, ["harvest", "-c", str(config), "--no-progress"])
     assert again.exit_code == 0 and "Загружен снимок" in again.output
     assert_mirrors(database_url, healthy, "belogorsk")
+    gone = runner.invoke(main, ["forget", "-c", str(config), "belogorsk", "--yes"])
+    assert gone.exit_code == 0 and "удалены" in gone.output
+    assert "Реплика пуста" in runner.invoke(main, ["status", "-c", str(config)]).output

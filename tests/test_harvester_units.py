@@ -270,6 +270,10 @@ def test_organizations_are_matched_by_ogrn_then_inn(database_url):
     apply(ids[0], org_item(1, 2, op="delete"))
     assert groups() == [[("b", "2")], [("c", "3")], [("c", "4")]]
     assert {r["key"] for r in regional_rows(database_url)} >= {f"inn:{inn}"}
+    # Back again, then the whole source is forgotten: the match goes with it.
+    apply(ids[0], org_item(1, 3, name="С ОГРН", ogrn=ogrn, inn=inn))
+    assert harvester.forget("a") and not harvester.forget("a")
+    assert groups() == [[("b", "2")], [("c", "3")], [("c", "4")]]
     harvester.close()
 
 
@@ -333,3 +337,18 @@ def test_progress_lines_show_records_and_rate():
     assert lines == ["belogorsk: изменения…",
                      "belogorsk: изменения — записей 500, 50 зап./с, 10.0 с",
                      "belogorsk: изменения — записей 500, 50 зап./с, 10.0 с"]
+
+
+def test_a_second_harvester_on_the_same_replica_skips_its_run(database_url, backend):
+    if backend == "sqlite":
+        pytest.skip("SQLite has one writer at a time; the lock is PostgreSQL's")
+    first = Harvester(database_url, [SourceConfig("a", "http://127.0.0.1:9/nko/api")])
+    second = Harvester(database_url, first.sources, lock_wait=0.2, sleep=lambda s: None)
+    with first._run_lock() as locked:
+        assert locked
+        report = second.run_once()
+    assert report.results == [] and "уже обновляет эту реплику" in report.skipped
+    assert report.exit_code() == 0
+    assert second.run_once().results[0].name == "a"  # released: the next run goes ahead
+    first.close()
+    second.close()

@@ -1,4 +1,4 @@
-"""``nko-openness``: the Resource Centre's commands — harvest, status, reset."""
+"""``nko-openness``: the Resource Centre's commands — harvest, status, reset, forget."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def _open(config_path: str, database: str | None, **kwargs) -> Harvester:
 
 
 def print_report(report: RunReport) -> None:
+    if report.skipped:
+        click.echo(report.skipped)
+        return
     for result in report.results:
         mark = "ОК     " if result.ok else "ОШИБКА "
         click.echo(f"{mark}{result.name}: {result.message} ({result.seconds:.1f} с)")
@@ -116,3 +119,18 @@ def reset(config_path, database, name):
             raise click.UsageError(f"Источника {name} нет в реплике.")
     click.echo(f"{name}: при следующем запуске будет загружен снимок; записи заменятся "
                "целиком в одной транзакции.")
+
+
+@main.command()
+@config_option
+@database_option
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Не спрашивать подтверждения.")
+def forget(config_path, database, name, yes):
+    """Удалить источник NAME и все его записи из реплики."""
+    if not yes:
+        click.confirm(f"Удалить источник {name} и все его записи из реплики?", abort=True)
+    with _open(config_path, database) as harvester:
+        if not harvester.forget(name):
+            raise click.UsageError(f"Источника {name} нет в реплике.")
+    click.echo(f"{name}: источник и его записи удалены.")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import regional, store
@@ -53,6 +54,7 @@ class SourceResult:
 class RunReport:
     results: list[SourceResult] = field(default_factory=list)
     started_at: datetime | None = None
+    skipped: str | None = None  # why nothing ran (another harvester holds the replica)
 
     @property
     def failed(self) -> list[SourceResult]:
@@ -72,7 +74,7 @@ class Harvester:
                  page_size: int = DEFAULT_PAGE_SIZE, timeout: float = DEFAULT_TIMEOUT,
                  progress: Progress | None = None, retries: int = 2,
                  transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, lock_wait: float = 5.0):
         self._owns_engine = isinstance(database, str)
         self.engine = replica_engine(database) if isinstance(database, str) else database
         if self.engine.dialect.name not in ("sqlite", "postgresql"):
@@ -81,7 +83,7 @@ class Harvester:
         self.sources = list(sources)
         self.page_size, self.timeout, self.retries = page_size, timeout, retries
         self.progress = progress or Progress()
-        self.transport, self.sleep = transport, sleep
+        self.transport, self.sleep, self.lock_wait = transport, sleep, lock_wait
 
     @classmethod
     def from_config(cls, config: HarvestConfig, database: str | None = None, **kwargs):
@@ -108,10 +110,43 @@ class Harvester:
         """Harvest every configured source (or those named in ``only``) once."""
         wanted = set(only) if only else None
         report = RunReport(started_at=utcnow())
-        for cfg in self.sources:
-            if wanted is None or cfg.name in wanted:
-                report.results.append(self.harvest_source(cfg))
+        with self._run_lock() as locked:
+            if not locked:
+                report.skipped = ("Другой процесс харвестера уже обновляет эту реплику; "
+                                  "запуск пропущен.")
+                return report
+            for cfg in self.sources:
+                if wanted is None or cfg.name in wanted:
+                    report.results.append(self.harvest_source(cfg))
         return report
+
+    @contextmanager
+    def _run_lock(self) -> Iterator[bool]:
+        """One harvest at a time per replica (PostgreSQL advisory lock, per schema).
+
+        The cursor check already keeps two harvesters from applying a page twice; the lock
+        also spares them fighting over regional rows. SQLite has one writer at a time anyway.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = text("SELECT hashtext('nko_openness.harvester:' || current_schema())")
+        with self.engine.connect() as conn:
+            lock_id = conn.execute(key).scalar()
+            deadline = time.monotonic() + self.lock_wait
+            while True:
+                locked = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                      {"k": lock_id}).scalar()
+                conn.commit()
+                if locked or time.monotonic() >= deadline:
+                    break
+                self.sleep(0.1)  # a killed harvester's session may take a moment to end
+            try:
+                yield bool(locked)
+            finally:
+                if locked:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+                    conn.commit()
 
     def harvest_source(self, cfg: SourceConfig) -> SourceResult:
         """Bring one source's records up to date; whatever goes wrong stays in its result."""
@@ -249,6 +284,18 @@ class Harvester:
             if source_id is None:
                 return False
             store.reset_cursor(conn, source_id)
+        return True
+
+    def forget(self, name: str) -> bool:
+        """Drop a source with its records (and its share of the regional records)."""
+        with self.engine.begin() as conn:
+            source_id = conn.execute(select(source.c.id).where(source.c.name == name)).scalar()
+            if source_id is None:
+                return False
+            affected = Affected()
+            store.clear_source(conn, source_id, affected)
+            conn.execute(source.delete().where(source.c.id == source_id))
+            regional.refresh(conn, affected)
         return True
 
     def status(self) -> list[dict]:
