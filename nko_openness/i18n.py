@@ -184,8 +184,10 @@ def og_locale(code: str) -> str:
 
 def _language_context() -> dict:
     code = current_language() if has_request_context() else "ru"
+    # nko_gettext: the module's strings in partials a host layout includes (_a11y_panel.html),
+    # where _ is the host's own catalogue.
     return {"nko_lang": code, "nko_og_locale": og_locale(code),
-            "nko_language_links": language_links()}
+            "nko_language_links": language_links(), "nko_gettext": gettext}
 
 
 def init_i18n(app: Flask) -> None:
