@@ -15,7 +15,12 @@ from .workflow import PublishableMixin
 
 class Project(PublicIdMixin, PublishableMixin, TimestampMixin, Base):
     __tablename__ = "nko_project"
-    __table_args__ = (Index("ix_nko_project_org_live", "organization_id", "live", "name"),)
+    __table_args__ = (
+        Index("ix_nko_project_org_live", "organization_id", "live", "name"),
+        # Category pages walk this index in name order and stop after one page, whatever
+        # the number of published records (issue 7; without it they sorted all of them).
+        Index("ix_nko_project_browse", "live", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(

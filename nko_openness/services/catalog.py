@@ -205,9 +205,14 @@ def category_records(session: Session, category: BeneficiaryCategory, model, *,
     """Published services (or projects) for one category and its sub-categories."""
     link = service_categories if model is Service else project_categories
     ids = [category.id, *(c.id for c in category.children)]
+    # Both conditions are EXISTS, not joins: the only cheap plan left is then to walk
+    # ix_*_browse in name order and stop after one page. With a join, SQLite drove the query
+    # from the organizations and sorted every published record (seconds at 220,000 NKOs).
+    org_is_live = exists().where(Organization.id == model.organization_id,
+                                 Organization.live.is_(True))
     stmt = (
-        select(model).join(Organization, model.organization_id == Organization.id)
-        .where(model.live.is_(True), Organization.live.is_(True), _in_category(model, link, ids))
+        select(model)
+        .where(model.live.is_(True), org_is_live, _in_category(model, link, ids))
         .options(selectinload(model.organization))
     )
     return _keyset(stmt, (model.name, model.id), limit, after=after, before=before,
