@@ -145,11 +145,14 @@ def test_tokens_are_stored_hashed_and_checked_strictly(session, client, token):
     stored = session.query(ApiToken).one()
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (stored.prefix, stored.name) and token.startswith(stored.prefix)
-    for headers in (bearer(token + "x"), {"Authorization": f"Basic {token}"},
-                    {"Authorization": "Bearer"}):
+    for headers in (bearer(token + "x"), {"Authorization": "Bearer"},
+                    {"Authorization": f"bearer  {token}x"}):
         response = client.get("/nko/api/hsds/", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    # Another scheme is not a token: a site behind HTTP Basic auth still serves public data.
+    basic = client.get("/nko/api/hsds/profile", headers={"Authorization": f"Basic {token}"})
+    assert basic.status_code == 200 and basic.headers["Cache-Control"].startswith("public")
     in_url = client.get(f"/nko/api/hsds/?access_token={token}")
     assert in_url.status_code == 400 and in_url.get_json()["error"]["code"] == "token_in_url"
     assert client.get("/nko/api/hsds/", headers=bearer(token)).status_code == 200

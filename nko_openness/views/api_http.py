@@ -157,7 +157,9 @@ def authenticate() -> None:
                            "токен, попавший в адрес, остаётся в журналах — отзовите его.",
                            "Send the token only as Authorization: Bearer <token>; a token in a "
                            "URL ends up in logs — revoke it.", parameter=name)
-    if "Authorization" in request.headers and current_token() is None:
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    # Other schemes (a staging site behind HTTP Basic auth) are not ours: public access.
+    if scheme == "bearer" and current_token() is None:
         raise ApiError(401, "invalid_token", "Токен неизвестен или отозван.",
                        "The token is unknown or revoked.",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
