@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import click
 
 from .. import __version__
@@ -100,8 +102,12 @@ def status(config_path, database):
     for row in rows:
         cursor = "нет (нужен снимок)" if row["cursor"] is None else row["cursor"]
         where = "" if row["configured"] else " [нет в настройках]"
+        success = row["last_success_at"]
+        if success and success.tzinfo:  # PostgreSQL answers in the session's time zone
+            success = success.astimezone(UTC)
+        success = success.strftime("%Y-%m-%d %H:%M:%S UTC") if success else "—"
         click.echo(f"{row['name']}{where}: статус {row['status']}, записей {row['records']}, "
-                   f"курсор {cursor}, последний успех {row['last_success_at'] or '—'}")
+                   f"курсор {cursor}, последний успех {success}")
         if row["message"]:
             click.echo(f"    {row['message']}")
     click.echo(f"Региональных организаций: {regional['organizations']}, из них в нескольких "

@@ -12,8 +12,8 @@ import click
 class Progress:
     """Silent; the base of the displays. The harvester calls begin → advance* → end per source."""
 
-    def begin(self, source: str, phase: str) -> None:
-        pass
+    def begin(self, source: str, phase: str, unit: str = "records") -> None:
+        """``unit`` is "records" or "bytes" (a download)."""
 
     def advance(self, source: str, count: int) -> None:
         pass
@@ -30,12 +30,14 @@ class LineProgress(Progress):
         self.echo = echo or (lambda text: click.echo(text, err=True))
         self.interval, self.clock = interval, clock
         self.phase: dict[str, str] = {}
+        self.unit: dict[str, str] = {}
         self.count: dict[str, int] = {}
         self.started: dict[str, float] = {}
         self.shown = 0.0
 
-    def begin(self, source: str, phase: str) -> None:
+    def begin(self, source: str, phase: str, unit: str = "records") -> None:
         self.phase[source] = phase
+        self.unit[source] = unit
         self.count[source] = 0
         self.started[source] = self.shown = self.clock()
         self.show(source, final=False, starting=True)
@@ -54,6 +56,9 @@ class LineProgress(Progress):
     def line(self, source: str) -> str:
         elapsed = max(self.clock() - self.started[source], 1e-6)
         count = self.count[source]
+        if self.unit.get(source) == "bytes":
+            return (f"{source}: {self.phase[source]} — {count / 1024:.0f} КБ, "
+                    f"{count / 1024 / elapsed:.0f} КБ/с, {elapsed:.1f} с")
         return (f"{source}: {self.phase[source]} — записей {count}, "
                 f"{count / elapsed:.0f} зап./с, {elapsed:.1f} с")
 

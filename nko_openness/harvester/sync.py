@@ -208,8 +208,9 @@ class Harvester:
                    expected: int | None, result: SourceResult) -> int:
         """Download the snapshot, then replace the source's records with it in one transaction."""
         with tempfile.TemporaryFile() as fh:
-            self.progress.begin(cfg.name, "загрузка снимка")
-            client.download_snapshot(cfg.snapshot_format, fh)
+            self.progress.begin(cfg.name, "загрузка снимка", unit="bytes")
+            client.download_snapshot(cfg.snapshot_format, fh,
+                                     lambda n: self.progress.advance(cfg.name, n))
             self.progress.end(cfg.name)
             self.progress.begin(cfg.name, "применение снимка")
             snapshot = Snapshot(fh, cfg.snapshot_format)
