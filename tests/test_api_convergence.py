@@ -10,7 +10,7 @@ intermediate cursors), and ones bootstrapped from snapshots taken mid-history â€
 from __future__ import annotations
 
 import pytest
-from api_support import Consumer, canonical, published_set, stage_edit
+from api_support import Consumer, assert_valid, canonical, published_set, stage_edit
 from factories import make_org, make_project, make_service
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,6 +146,8 @@ def test_every_consumer_converges_to_the_published_set(session, client, history)
 
     expected = published_set(client)
     assert set(expected) == public_ids(session)
+    for (hsds_type, _id), obj in expected.items():
+        assert_valid(hsds_type, obj)
     for consumer in (from_zero, *readers, *bootstrapped):
         consumer.pages()
         assert consumer.dump() == canonical(expected)
