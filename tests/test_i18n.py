@@ -207,6 +207,7 @@ def test_lang_link_switches_and_the_cookie_keeps_it(client):
     response = client.get("/nko/categories/?lang=en")
     assert page(response).html["lang"] == "en"
     assert page(response).h1.get_text() == "Categories of citizens"
+    assert page(response).select_one('meta[property="og:locale"]')["content"] == "en_US"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("nko_lang=en;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert {"Cookie", "Accept-Language"} <= set(response.vary)
