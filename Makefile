@@ -39,6 +39,17 @@ test: $(VENV)/.installed-test browser-deps
 		$(BIN)/pytest -n 2; \
 	fi
 
+# SCALE=22000 by default, SCALE=national for 220,000 NKOs; PostgreSQL joins when it answers.
+# Generated databases are cached in var/bench/ (and the nko_bench PostgreSQL database).
+SCALE ?= 22000
+$(VENV)/.installed-bench: $(BIN)/activate setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[example,postgres,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || echo "wrk not found (apt-get install -y wrk): the HTTP part is skipped"
+	$(PY) -m bench.run --scale $(SCALE)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 

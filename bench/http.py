@@ -1,0 +1,141 @@
+"""Over HTTP: the module under gunicorn (one sync worker) and Datasette (one process), both by wrk.
+
+Both servers get the same wrk settings and rotate through the same organizations, so the
+requests per second compare the two stacks on the same rows of the same SQLite file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from .stats import Sample
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WRK_THREADS = 1
+WRK_CONNECTIONS = 4
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not start in {timeout} s")
+
+
+@contextlib.contextmanager
+def _server(args: list[str], port: int, env: dict | None = None) -> Iterator[str]:
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def gunicorn(url: str) -> contextlib.AbstractContextManager[str]:
+    """The module in the benchmark host, one sync worker (as a small municipality runs it)."""
+    port = _free_port()
+    return _server([str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                    "--log-level", "warning", "bench.host:wsgi_app()"], port,
+                   env={"NKO_DATABASE_URL": url})
+
+
+def datasette(sqlite_path: Path) -> contextlib.AbstractContextManager[str]:
+    """Datasette as installed, serving the same SQLite file (one process, its defaults)."""
+    port = _free_port()
+    return _server([str(BIN / "datasette"), "serve", str(sqlite_path), "--host", "127.0.0.1",
+                    "--port", str(port)], port)
+
+
+def datasette_paths(sqlite_path: Path, org_ids: list[int], page_size: int) -> dict:
+    db = sqlite_path.stem
+    return {"row": [f"/{db}/nko_organization/{i}" for i in org_ids],
+            "table": [f"/{db}/nko_organization?_size={page_size}"]}
+
+
+_LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def wrk(base: str, paths: list[str], seconds: int) -> tuple[float, int]:
+    """Requests per second for ``paths`` in rotation, and the count of non-2xx answers."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_LUA % ", ".join(f'"{p}"' for p in paths))
+    try:
+        done = subprocess.run(
+            ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
+             f"--timeout={max(10, seconds * 2)}s", "-s", script.name, base],
+            capture_output=True, text=True)
+    finally:
+        os.unlink(script.name)
+    out = done.stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if done.returncode or not found:
+        raise RuntimeError(f"wrk failed on {base}{paths[0]}: {done.stderr or out}")
+    rps = float(found.group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, int(bad.group(1)) if bad else 0
+
+
+def _warm(base: str, paths: list[str]) -> None:
+    # One request per path, one at a time: a cold first request (imports, templates) must
+    # not leave a queue behind it that the timed run would then have to drain.
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=120) as response:
+            response.read()
+
+
+def measure(base: str, pages: dict[str, list[str]], seconds: int, reps: int,
+            say) -> dict[str, Sample]:
+    """{page: requests per second over ``reps`` runs}; a warm-up pass first."""
+    results = {}
+    for page, paths in pages.items():
+        _warm(base, paths)
+        sample = results[page] = Sample(unit="req/s")
+        for _ in range(reps):
+            rps, bad = wrk(base, paths, seconds)
+            if bad:
+                raise RuntimeError(f"{page}: {bad} error responses from {base}")
+            sample.values.append(rps)
+        say(f"  {page}: {sample.text()}")
+    return results

@@ -1,0 +1,160 @@
+"""`make bench`: build the databases, measure everything, write the report.
+
+    python -m bench.run [--scale 22000|national] [--backends sqlite,postgresql] [--fresh]
+
+Every measurement is one function of this package, called here once per backend; a new
+one (the harvester, say) is one more call and one more report section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+from . import databases, feeds, harvest, http, machine, pages, report, sanitize
+from .host import make_host
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = Path(__file__).resolve().parent / "reports"
+DOC = ROOT / "docs" / "performance.md"
+NATIONAL = 220_000
+SMALL = 1_000
+SNAPSHOT_REFERENCE = 22_000  # the national run compares the snapshot's memory with this scale
+SEED = 1
+# Over HTTP, the pages issue 7 names and the limit (in-process covers every page).
+HTTP_PAGES = ("catalog", "catalog_deep", "organization", "category", "service", "search", "bare")
+
+
+def _say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def parse(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--scale", default="22000",
+                        help="organizations at full scale, or 'national' (220000)")
+    parser.add_argument("--backends", default="auto",
+                        help="sqlite,postgresql (default: PostgreSQL too when it answers)")
+    parser.add_argument("--fresh", action="store_true", help="regenerate cached databases")
+    parser.add_argument("--rounds", type=int, default=7, help="in-process rounds per page")
+    parser.add_argument("--urls", type=int, default=20, help="URLs per page kind")
+    parser.add_argument("--http-seconds", type=int, default=2)
+    parser.add_argument("--http-reps", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma list of parts to leave out: "
+                        "pages,feed,snapshot,http,harvest,sanitizer")
+    parser.add_argument("--no-doc", action="store_true", help="leave docs/performance.md alone")
+    return parser.parse_args(argv)
+
+
+def run_backend(backend: str, scales: dict[str, int], args, say) -> dict:
+    small, full = str(scales["small"]), str(scales["full"])
+    result: dict = {"databases": {}}
+    dbs = {}
+    for label in sorted({small, full, *scales.get("snapshot", ())}, key=int):
+        dbs[label] = databases.prepare(backend, int(label), SEED, fresh=args.fresh, say=say)
+        result["databases"][label] = dbs[label].build
+    apps = {label: make_host(dbs[label].url) for label in (small, full)}
+    sets = {label: pages.page_set(app, args.urls) for label, app in apps.items()}
+
+    skip = set(args.skip.split(","))
+    if "pages" not in skip:
+        say(f"{backend}: pages in-process")
+        measured = pages.measure(apps, sets, args.rounds, say)
+        result["pages"] = {scale: {page: {"wall": r.wall.to_json(), "cpu": r.cpu.to_json(),
+                                          "statements": r.statements, "errors": r.errors}
+                                   for page, r in by_page.items()}
+                           for scale, by_page in measured.items()}
+    if "feed" not in skip and feeds.has_feed(apps[full]):
+        result["feed"] = measure_feed(dbs, apps, scales, args, say)
+    if "http" not in skip and http.have_wrk():
+        result["http"] = measure_http(backend, dbs, sets, scales, args, say)
+    if "harvest" not in skip and backend == "sqlite" and harvest.available():
+        result["harvest"] = harvest.measure(
+            dbs[full].url, databases.VAR / "harvest-replica.sqlite3",
+            dbs[full].build.get("changes", 0), say)
+    for app in apps.values():
+        app.extensions["nko_openness"].db.engine.dispose()
+    return result
+
+
+def measure_feed(dbs, apps, scales, args, say) -> dict:
+    say("  changes feed: pages of 500 at the start and the end")
+    feed_pages = feeds.measure_pages(apps, args.rounds)
+    out = {"pages": {scale: {"total_changes": r.total_changes, "start": r.start.to_json(),
+                             "end": r.end.to_json(), "items": r.items}
+                     for scale, r in feed_pages.items()}}
+    say("  changes feed: a consumer following it")
+    out["follow"] = feeds.follow(apps[str(scales["full"])])
+    out["snapshot"] = {}
+    for label in ([] if "snapshot" in args.skip.split(",") else scales["snapshot"]):
+        say(f"  snapshot at {label}")
+        out["snapshot"][label] = {mode: feeds.snapshot(dbs[label].url, mode)
+                                  for mode in ("ours", "baseline")}
+    return out
+
+
+def measure_http(backend, dbs, sets, scales, args, say) -> dict:
+    out = {}
+    for label in (str(scales["small"]), str(scales["full"])):
+        say(f"{backend}: over HTTP at {label}")
+        with http.gunicorn(dbs[label].url) as base:
+            urls = {p: u for p, u in sets[label].urls.items() if p in HTTP_PAGES}
+            out[label] = {page: s.to_json() for page, s in http.measure(
+                base, urls, args.http_seconds, args.http_reps, say).items()}
+    full = str(scales["full"])
+    if backend == "sqlite":
+        say("Datasette on the same SQLite file")
+        paths = http.datasette_paths(dbs[full].sqlite_path, sets[full].org_ids, page_size=20)
+        with http.datasette(dbs[full].sqlite_path) as base:
+            out["datasette"] = {page: s.to_json() for page, s in http.measure(
+                base, paths, args.http_seconds, args.http_reps, say).items()}
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    started = time.monotonic()
+    full = NATIONAL if args.scale == "national" else int(args.scale)
+    snapshot_scales = (SNAPSHOT_REFERENCE, full) if full > SNAPSHOT_REFERENCE else (SMALL, full)
+    scales = {"small": SMALL, "full": full, "snapshot": [str(s) for s in snapshot_scales]}
+    if args.backends == "auto":
+        backends = ["sqlite"] + (["postgresql"] if databases.postgres_answers() else [])
+    else:
+        backends = args.backends.split(",")
+    pg_url = databases.pg_database_url() if "postgresql" in backends else None
+    results = {"machine": machine.describe(pg_url), "scale": full, "small": SMALL,
+               "rounds": args.rounds, "http_seconds": args.http_seconds,
+               "http_reps": args.http_reps, "backends": {}}
+    for backend in backends:
+        results["backends"][backend] = run_backend(backend, scales, args, _say)
+    if "sanitizer" not in args.skip.split(","):
+        _say("sanitizer")
+        results["sanitizer"] = {k: v.to_json()
+                                for k, v in sanitize.measure(args.rounds).items()}
+    results["machine"]["load_average_end"] = machine.load_average()
+    results["seconds"] = round(time.monotonic() - started)
+    write(results, args)
+    return 0
+
+
+def write(results: dict, args) -> None:
+    REPORTS.mkdir(exist_ok=True)
+    label = "national" if results["scale"] == NATIONAL else "default"
+    stem = f"{label}-{results['scale']}"
+    text = report.markdown(results)
+    (REPORTS / f"{stem}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    (REPORTS / f"{stem}.md").write_text(text)
+    if not args.no_doc:
+        report.update_doc(DOC, label, text)
+    _say(f"report: {REPORTS / (stem + '.md')}" + ("" if args.no_doc else f" and {DOC}"))
+    failed = [t for t in report.targets(results) if not t["pass"]]
+    _say(f"targets: {len(report.targets(results)) - len(failed)} met, {len(failed)} not met")
+    for t in failed:
+        _say(f"  not met: {t['target']} ({t['backend']}): {t['text']}, limit {t['limit']}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
