@@ -26,15 +26,20 @@ class Database:
         return self.session_getter()
 
 
-def _enable_sqlite_foreign_keys(engine: Engine) -> None:
-    # SQLite ignores ON DELETE CASCADE unless asked per connection.
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on (SQLite ignores ON DELETE CASCADE otherwise); WAL for files, so a
+    streaming snapshot never blocks a moderator's publication."""
     if engine.dialect.name != "sqlite":
         return
+    in_memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
 
@@ -49,7 +54,7 @@ def setup_database(app: Flask, database_url: str | None) -> Database:
         )
     url = database_url or "sqlite:///" + app.instance_path + "/nko_openness.sqlite3"
     engine = create_engine(url, **_engine_options(url))
-    _enable_sqlite_foreign_keys(engine)
+    _configure_sqlite(engine)
     factory = scoped_session(
         sessionmaker(bind=engine),
         # One session per app context, as Flask-SQLAlchemy does.

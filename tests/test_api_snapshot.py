@@ -80,6 +80,10 @@ def test_sqlite_without_wal_never_blocks_publishers(session, app, client):
     engine = app.extensions["nko_openness"].db.engine
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite journal modes only")
+    # The module turns WAL on for its own files; a host's shared engine may not have it.
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar() == "delete"
     make_org(session, name="Первая")
     consumer = Consumer(client)
     consumer.cursor = feed.high_water_mark(engine).seq
