@@ -1,4 +1,4 @@
-"""Blueprints: public pages now; cabinet, moderation and API register here as they arrive."""
+"""Where every blueprint is mounted: public, search, API, cabinet, moderation and plugins."""
 
 from __future__ import annotations
 
