@@ -137,15 +137,19 @@ def get_organization(session: Session, slug: str) -> Organization | None:
 
 
 def organization_children(session: Session, org: Organization) -> dict[str, list]:
-    """Published services, projects and documents of a published organization."""
+    """Published services, projects and documents of a published organization.
+
+    The page lists children by name, status and dates only, so their categories are not
+    loaded (two queries less, issue 7); fundings are, for the openness badge.
+    """
     services = session.scalars(
         select(Service).where(Service.organization_id == org.id, Service.live.is_(True))
-        .order_by(Service.name).options(selectinload(Service.categories))
+        .order_by(Service.name)
     ).all()
     projects = session.scalars(
         select(Project).where(Project.organization_id == org.id, Project.live.is_(True))
         .order_by(Project.start_date.desc(), Project.name)
-        .options(selectinload(Project.categories), selectinload(Project.fundings))
+        .options(selectinload(Project.fundings))
     ).all()
     documents = session.scalars(
         select(Document).where(Document.organization_id == org.id, Document.live.is_(True))
