@@ -76,3 +76,9 @@ browser-deps:
 	@if [ ! -f $(VNU_JAR) ] && command -v npm >/dev/null; then \
 		npm install --no-audit --no-fund --ignore-scripts --prefix .cache/vnu vnu-jar@$(VNU_VERSION); \
 	fi
+
+# Screenshots for the README and docs/img/: the example site with the demo data on a temporary
+# SQLite file, photographed by Debian's Chromium (make browser-deps installs it).
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-test
+	$(PY) scripts/screenshots.py
