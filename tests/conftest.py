@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from nko_openness import NkoOpenness
@@ -43,9 +44,8 @@ def database_url(backend, tmp_path):
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
-        yield url.render_as_string(hide_password=False)
+        yield _pg_url(schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -72,11 +72,75 @@ def app_config():
     return {}
 
 
+def _pg_url(schema: str) -> str:
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _prepared_databases(tmp_path_factory):
+    """Per test worker: one SQLite file and one PostgreSQL schema with the module's tables.
+
+    Creating every table for every test dominated the suite's time; a test instead gets a
+    copy of the SQLite file, or the worker's PostgreSQL schema emptied with TRUNCATE.
+    """
+    prepared: dict[str, object] = {}
+    yield prepared
+    if "postgresql" in prepared:
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{prepared["postgresql"]}" CASCADE'))
+        admin.dispose()
+
+
+def _sqlite_copy(prepared, tmp_path_factory, tmp_path) -> str:
+    template = prepared.get("sqlite")
+    if template is None:
+        template = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        engine = create_engine(f"sqlite:///{template}")
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        prepared["sqlite"] = template
+    target = tmp_path / "test.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+def _pg_emptied(prepared) -> str:
+    schema = prepared.get("postgresql")
+    expected = set(Base.metadata.tables)
+    engine = create_engine(_pg_url(schema)) if schema else None
+    # A test may have dropped or altered tables: then the worker starts a fresh schema.
+    if engine is None or not expected <= set(inspect(engine).get_table_names()):
+        if engine is not None:
+            engine.dispose()
+        schema = prepared["postgresql"] = f"nko_worker_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        engine = create_engine(_pg_url(schema))
+        Base.metadata.create_all(engine)
+    else:
+        names = ", ".join(f'"{n}"' for n in inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _pg_url(schema)
+
+
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
-    app = make_app(database_url, tmp_path, **app_config)
+def app_database_url(backend, tmp_path, tmp_path_factory, _prepared_databases):
+    """A database with the module's tables and no rows (cheaper than ``database_url``)."""
+    if backend == "sqlite":
+        return _sqlite_copy(_prepared_databases, tmp_path_factory, tmp_path)
+    return _pg_emptied(_prepared_databases)
+
+
+@pytest.fixture
+def app(app_database_url, tmp_path, app_config):
+    app = make_app(app_database_url, tmp_path, **app_config)
     state = app.extensions["nko_openness"]
-    Base.metadata.create_all(state.db.engine)
     with app.app_context():
         from nko_openness.services.vocabulary import seed_categories
 

@@ -303,10 +303,10 @@ def test_rich_text_extra_is_cleaned_again_on_display(app, session, client):
     assert "<p>ok</p>" in page and "alert(1)" not in page
 
 
-def test_pages_survive_removing_the_plugin(app, session, database_url, tmp_path):
+def test_pages_survive_removing_the_plugin(app, session, app_database_url, tmp_path):
     org = make_org(session, slug="sportiya", extra=dict(ORG_EXTRA))
     project = make_project(session, org, extra={"district": "south", "nko_day": True})
-    without = make_app(database_url, tmp_path / "without")
+    without = make_app(app_database_url, tmp_path / "without")
     client = without.test_client()
     page = page_text(client, "/nko/organizations/sportiya")
     assert "Микрорайон" not in page and "Северный" not in page
