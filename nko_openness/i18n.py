@@ -199,5 +199,16 @@ def init_i18n(app: Flask) -> None:
     app.context_processor(_language_context)
 
 
+def age_range(lo: int | None, hi: int | None) -> str | None:
+    """«от 7 до 14 лет», «от 21 года»: the word for years agrees with the last number."""
+    if lo is None and hi is None:
+        return None
+    if hi is None:
+        return ngettext("от %(num)d года", "от %(num)d лет", lo)
+    if lo is None:
+        return ngettext("до %(num)d года", "до %(num)d лет", hi)
+    return ngettext("от %(lo)d до %(num)d года", "от %(lo)d до %(num)d лет", hi, lo=lo)
+
+
 def template_helpers() -> dict:
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "nko_age_range": age_range}

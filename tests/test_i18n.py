@@ -169,6 +169,23 @@ def test_russian_plurals_of_every_counted_noun(bare_app):
         assert forms == ["Найден 1 результат", "Найдено 22 результата", "Найдено 11 результатов"]
 
 
+@pytest.mark.parametrize(("lo", "hi", "ru", "en"), [
+    (21, None, "от 21 года", "from 21 years"),
+    (5, None, "от 5 лет", "from 5 years"),
+    (None, 1, "до 1 года", "up to 1 year"),
+    (7, 14, "от 7 до 14 лет", "from 7 to 14 years"),
+    (18, 21, "от 18 до 21 года", "from 18 to 21 years"),
+])
+def test_age_ranges_agree_with_the_last_number(bare_app, lo, hi, ru, en):
+    from nko_openness.i18n import age_range
+
+    with bare_app.test_request_context():
+        with force_locale("ru"):
+            assert age_range(lo, hi) == ru
+        with force_locale("en"):
+            assert age_range(lo, hi) == en
+
+
 def test_dates_and_money_follow_the_language(bare_app):
     with bare_app.test_request_context():
         # CLDR puts a narrow no-break space before «г.»; Babel's Russian group separator is a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..i18n import gettext as _
+from ..i18n import age_range
 from .base import Base, PublicIdMixin, TimestampMixin
 from .vocabulary import service_categories
 from .workflow import PublishableMixin
@@ -51,14 +51,7 @@ class Service(PublicIdMixin, PublishableMixin, TimestampMixin, Base):
     @property
     def age_range_label(self) -> str | None:
         """«от 7 до 14 лет» for pages, in the visitor's language."""
-        lo, hi = self.minimum_age, self.maximum_age
-        if lo is None and hi is None:
-            return None
-        if hi is None:
-            return _("от %(lo)d лет", lo=lo)
-        if lo is None:
-            return _("до %(hi)d лет", hi=hi)
-        return _("от %(lo)d до %(hi)d лет", lo=lo, hi=hi)
+        return age_range(self.minimum_age, self.maximum_age)
 
     def __repr__(self) -> str:
         return f"<Service {self.uuid}>"
