@@ -7,6 +7,7 @@ requests per second compare the two stacks on the same rows of the same SQLite f
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -69,8 +70,9 @@ def _server(args: list[str], port: int, env: dict | None = None) -> Iterator[str
 def gunicorn(url: str) -> contextlib.AbstractContextManager[str]:
     """The module in the benchmark host, one sync worker (as a small municipality runs it)."""
     port = _free_port()
+    # A long timeout: the default 30 s kills the worker in the middle of a national snapshot.
     return _server([str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                    "--log-level", "warning", "bench.host:wsgi_app()"], port,
+                    "--timeout", "600", "--log-level", "warning", "bench.host:wsgi_app()"], port,
                    env={"NKO_DATABASE_URL": url})
 
 
@@ -117,25 +119,40 @@ def wrk(base: str, paths: list[str], seconds: int) -> tuple[float, int]:
     return rps, int(bad.group(1)) if bad else 0
 
 
-def _warm(base: str, paths: list[str]) -> None:
-    # One request per path, one at a time: a cold first request (imports, templates) must
-    # not leave a queue behind it that the timed run would then have to drain.
+def _warm(base: str, paths: list[str]) -> float:
+    """Seconds per request, one path after another.
+
+    A cold first request (imports, templates) must not leave a queue behind it that the
+    timed run would then have to drain; the second pass times a request for ``measure``.
+    """
     for path in paths:
-        with urllib.request.urlopen(base + path, timeout=120) as response:
+        with urllib.request.urlopen(base + path, timeout=300) as response:
             response.read()
+    started = time.perf_counter()
+    for path in paths[:5]:
+        with urllib.request.urlopen(base + path, timeout=300) as response:
+            response.read()
+    return (time.perf_counter() - started) / len(paths[:5])
 
 
-def measure(base: str, pages: dict[str, list[str]], seconds: int, reps: int,
+def measure(targets: dict[str, tuple[str, list[str]]], seconds: int, reps: int,
             say) -> dict[str, Sample]:
-    """{page: requests per second over ``reps`` runs}; a warm-up pass first."""
-    results = {}
-    for page, paths in pages.items():
-        _warm(base, paths)
-        sample = results[page] = Sample(unit="req/s")
-        for _ in range(reps):
-            rps, bad = wrk(base, paths, seconds)
+    """{name: requests per second over ``reps`` runs} for {name: (server, paths)}.
+
+    Every target is warmed up first; then each repetition runs every target once, so a
+    neighbour's burst of load on the machine hits all of them alike, ours and Datasette's.
+    """
+    durations, results = {}, {}
+    for name, (base, paths) in targets.items():
+        # Slow pages get longer runs: each should complete at least ~20 requests.
+        durations[name] = max(seconds, math.ceil(_warm(base, paths) * 20))
+        results[name] = Sample(unit="req/s")
+    for _ in range(reps):
+        for name, (base, paths) in targets.items():
+            rps, bad = wrk(base, paths, durations[name])
             if bad:
-                raise RuntimeError(f"{page}: {bad} error responses from {base}")
-            sample.values.append(rps)
-        say(f"  {page}: {sample.text()}")
+                raise RuntimeError(f"{name}: {bad} error responses from {base}")
+            results[name].values.append(rps)
+    for name, sample in results.items():
+        say(f"  {name}: {sample.text()}")
     return results

@@ -9,6 +9,7 @@ one (the harvester, say) is one more call and one more report section.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from datetime import datetime
@@ -68,16 +69,26 @@ def run_backend(backend: str, scales: dict[str, int], args, say) -> dict:
                                    for page, r in by_page.items()}
                            for scale, by_page in measured.items()}
     if "feed" not in skip and feeds.has_feed(apps[full]):
-        result["feed"] = measure_feed(dbs, apps, scales, args, say)
+        result["feed"] = _guarded(say, "feed", lambda: measure_feed(dbs, apps, scales, args, say))
     if "http" not in skip and http.have_wrk():
-        result["http"] = measure_http(backend, dbs, sets, scales, args, say)
+        result["http"] = _guarded(say, "HTTP", lambda: measure_http(backend, dbs, sets, scales,
+                                                                    args, say))
     if "harvest" not in skip and backend == "sqlite" and harvest.available():
-        result["harvest"] = harvest.measure(
+        result["harvest"] = _guarded(say, "harvester", lambda: harvest.measure(
             dbs[full].url, databases.VAR / "harvest-replica.sqlite3",
-            dbs[full].build.get("changes", 0), say)
+            dbs[full].build.get("changes", 0), say))
     for app in apps.values():
         app.extensions["nko_openness"].db.engine.dispose()
     return result
+
+
+def _guarded(say, name: str, measure) -> dict:
+    """One part's results, or its error: a failing part must not lose the others."""
+    try:
+        return measure()
+    except Exception as exc:  # noqa: BLE001 - reported in the results, and the run goes on
+        say(f"  {name} failed: {exc.__class__.__name__}: {exc}")
+        return {"error": f"{exc.__class__.__name__}: {exc}"}
 
 
 def measure_feed(dbs, apps, scales, args, say) -> dict:
@@ -100,17 +111,22 @@ def measure_http(backend, dbs, sets, scales, args, say) -> dict:
     out = {}
     for label in (str(scales["small"]), str(scales["full"])):
         say(f"{backend}: over HTTP at {label}")
-        with http.gunicorn(dbs[label].url) as base:
-            urls = {p: u for p, u in sets[label].urls.items() if p in HTTP_PAGES}
-            out[label] = {page: s.to_json() for page, s in http.measure(
-                base, urls, args.http_seconds, args.http_reps, say).items()}
-    full = str(scales["full"])
-    if backend == "sqlite":
-        say("Datasette on the same SQLite file")
-        paths = http.datasette_paths(dbs[full].sqlite_path, sets[full].org_ids, page_size=20)
-        with http.datasette(dbs[full].sqlite_path) as base:
-            out["datasette"] = {page: s.to_json() for page, s in http.measure(
-                base, paths, args.http_seconds, args.http_reps, say).items()}
+        with contextlib.ExitStack() as stack:
+            base = stack.enter_context(http.gunicorn(dbs[label].url))
+            targets = {page: (base, urls) for page, urls in sets[label].urls.items()
+                       if page in HTTP_PAGES}
+            peer = backend == "sqlite" and label == str(scales["full"])
+            if peer:  # Datasette on the same file, measured in the same rounds as ours
+                theirs = stack.enter_context(http.datasette(dbs[label].sqlite_path))
+                paths = http.datasette_paths(dbs[label].sqlite_path, sets[label].org_ids,
+                                             page_size=20)
+                targets.update({f"datasette {page}": (theirs, p) for page, p in paths.items()})
+            measured = http.measure(targets, args.http_seconds, args.http_reps, say)
+        out[label] = {page: s.to_json() for page, s in measured.items()
+                      if not page.startswith("datasette ")}
+        if peer:
+            out["datasette"] = {page.split(" ", 1)[1]: s.to_json()
+                                for page, s in measured.items() if page.startswith("datasette ")}
     return out
 
 
