@@ -65,7 +65,10 @@ def follow(app: Flask, limit: int = FOLLOW_LIMIT) -> dict:
     after, changes, items, pages = 0, 0, 0, 0
     started = time.perf_counter()
     while changes < limit:
-        body = client.get(f"{CHANGES_URL}?after={after}&limit={PAGE}").get_json()
+        response = client.get(f"{CHANGES_URL}?after={after}&limit={PAGE}")
+        if response.status_code != 200:
+            raise RuntimeError(f"changes feed answered {response.status_code} after={after}")
+        body = response.get_json()
         changes += body["next"] - after
         items += len(body["items"])
         pages += 1
