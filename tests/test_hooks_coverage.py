@@ -34,7 +34,6 @@ def collected_test_names() -> list[str]:
 
 
 
-
 def test_the_hook_list_is_not_empty():
     assert "nko_extra_fields" in HOOKS and "nko_page_context" in HOOKS
     assert len(HOOKS) == len(set(HOOKS)) >= 12
