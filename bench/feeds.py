@@ -23,7 +23,8 @@ from .stats import Sample, per_call_ms
 CHANGES_URL = "/nko/api/v1/changes"
 SNAPSHOT_URL = "/nko/api/v1/snapshot.ndjson"
 PAGE = 500
-FOLLOW_LIMIT = 50_000  # changes a consumer follows from the start (the whole feed if fewer)
+# Changes a consumer follows in-process from the start (the harvester follows 100,000 over HTTP).
+FOLLOW_LIMIT = 20_000
 
 
 def has_feed(app: Flask) -> bool:

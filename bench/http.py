@@ -49,14 +49,39 @@ def _wait(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError(f"server on port {port} did not start in {timeout} s")
 
 
+class Server(str):
+    """A server's base URL that also knows its process, to read the CPU time it used."""
+
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process and its live children (gunicorn's worker)."""
+        total, pending = 0.0, [self.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+        return total
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 @contextlib.contextmanager
-def _server(args: list[str], port: int, env: dict | None = None) -> Iterator[str]:
+def _server(args: list[str], port: int, env: dict | None = None) -> Iterator[Server]:
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait(port, process)
-        yield f"http://127.0.0.1:{port}"
+        server = Server(f"http://127.0.0.1:{port}")
+        server.pid = process.pid
+        yield server
     finally:
         process.terminate()
         try:
@@ -67,7 +92,7 @@ def _server(args: list[str], port: int, env: dict | None = None) -> Iterator[str
         log.close()
 
 
-def gunicorn(url: str) -> contextlib.AbstractContextManager[str]:
+def gunicorn(url: str) -> contextlib.AbstractContextManager[Server]:
     """The module in the benchmark host, one sync worker (as a small municipality runs it)."""
     port = _free_port()
     # A long timeout: the default 30 s kills the worker in the middle of a national snapshot.
@@ -76,7 +101,7 @@ def gunicorn(url: str) -> contextlib.AbstractContextManager[str]:
                    env={"NKO_DATABASE_URL": url})
 
 
-def datasette(sqlite_path: Path) -> contextlib.AbstractContextManager[str]:
+def datasette(sqlite_path: Path) -> contextlib.AbstractContextManager[Server]:
     """Datasette as installed, serving the same SQLite file (one process, its defaults)."""
     port = _free_port()
     return _server([str(BIN / "datasette"), "serve", str(sqlite_path), "--host", "127.0.0.1",
@@ -99,8 +124,8 @@ end
 """
 
 
-def wrk(base: str, paths: list[str], seconds: int) -> tuple[float, int]:
-    """Requests per second for ``paths`` in rotation, and the count of non-2xx answers."""
+def wrk(base: str, paths: list[str], seconds: int) -> tuple[float, int, int]:
+    """Requests per second for ``paths`` in rotation, requests done, non-2xx answers."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_LUA % ", ".join(f'"{p}"' for p in paths))
     try:
@@ -115,8 +140,9 @@ def wrk(base: str, paths: list[str], seconds: int) -> tuple[float, int]:
     if done.returncode or not found:
         raise RuntimeError(f"wrk failed on {base}{paths[0]}: {done.stderr or out}")
     rps = float(found.group(1))
+    done_count = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, int(bad.group(1)) if bad else 0
+    return rps, done_count, int(bad.group(1)) if bad else 0
 
 
 def _warm(base: str, paths: list[str]) -> float:
@@ -135,24 +161,30 @@ def _warm(base: str, paths: list[str]) -> float:
     return (time.perf_counter() - started) / len(paths[:5])
 
 
-def measure(targets: dict[str, tuple[str, list[str]]], seconds: int, reps: int,
-            say) -> dict[str, Sample]:
-    """{name: requests per second over ``reps`` runs} for {name: (server, paths)}.
+def measure(targets: dict[str, tuple[Server, list[str]]], seconds: int, reps: int,
+            say) -> dict[str, dict[str, Sample]]:
+    """{name: {"rps": …, "per_cpu_s": …}} for {name: (server, paths)}, over ``reps`` runs.
 
+    ``rps`` is what wrk saw; ``per_cpu_s`` is requests per CPU-second of the server process,
+    what one worker would serve on a core of its own, whatever else runs on the machine.
     Every target is warmed up first; then each repetition runs every target once, so a
-    neighbour's burst of load on the machine hits all of them alike, ours and Datasette's.
+    neighbour's burst of load hits all of them alike, ours and Datasette's.
     """
     durations, results = {}, {}
-    for name, (base, paths) in targets.items():
+    for name, (server, paths) in targets.items():
         # Slow pages get longer runs: each should complete at least ~20 requests.
-        durations[name] = max(seconds, math.ceil(_warm(base, paths) * 20))
-        results[name] = Sample(unit="req/s")
+        durations[name] = max(seconds, math.ceil(_warm(server, paths) * 20))
+        results[name] = {"rps": Sample(unit="req/s"), "per_cpu_s": Sample(unit="req/CPU-s")}
     for _ in range(reps):
-        for name, (base, paths) in targets.items():
-            rps, bad = wrk(base, paths, durations[name])
+        for name, (server, paths) in targets.items():
+            cpu = server.cpu_seconds()
+            rps, count, bad = wrk(server, paths, durations[name])
             if bad:
-                raise RuntimeError(f"{name}: {bad} error responses from {base}")
-            results[name].values.append(rps)
-    for name, sample in results.items():
-        say(f"  {name}: {sample.text()}")
+                raise RuntimeError(f"{name}: {bad} error responses from {server}")
+            used = server.cpu_seconds() - cpu
+            results[name]["rps"].values.append(rps)
+            if used > 0:
+                results[name]["per_cpu_s"].values.append(count / used)
+    for name, r in results.items():
+        say(f"  {name}: {r['rps'].text()}, {r['per_cpu_s'].text()}")
     return results
