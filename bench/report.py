@@ -220,11 +220,9 @@ def _backend_section(backend, r, small, full, results) -> list[str]:
     if r.get("harvest") and "error" not in r["harvest"]:
         h = r["harvest"]
         out += ["", f"Harvester (`nko-openness harvest`, SQLite replica) against this site under "
-                    f"gunicorn at {_n(int(full))}: bootstrap from the snapshot "
-                    f"{_n(h['bootstrap_items'])} records in {h['bootstrap_seconds']} s "
-                    f"({_n(h['bootstrap_items_per_s'])} records/s); catching up "
-                    f"{_n(h['changes'])} changes ({_n(h['applied'])} applied) in "
-                    f"{h['catch_up_seconds']} s ({_n(h['changes_per_s'])} changes/s)."]
+                    f"gunicorn at {_n(int(full))}: catching up {_n(h['changes'])} changes "
+                    f"({_n(h['applied'])} items applied) in {h['catch_up_seconds']} s "
+                    f"({_n(h['changes_per_s'])} changes/s)."]
     return out
 
 

@@ -40,7 +40,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--backends", default="auto",
                         help="sqlite,postgresql (default: PostgreSQL too when it answers)")
     parser.add_argument("--fresh", action="store_true", help="regenerate cached databases")
-    parser.add_argument("--rounds", type=int, default=7, help="in-process rounds per page")
+    parser.add_argument("--rounds", type=int, default=5, help="in-process rounds per page")
     parser.add_argument("--urls", type=int, default=20, help="URLs per page kind")
     parser.add_argument("--http-seconds", type=int, default=2)
     parser.add_argument("--http-reps", type=int, default=3)
