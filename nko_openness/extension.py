@@ -10,6 +10,7 @@ import pluggy
 from flask import Flask
 
 from .db import Database, setup_database
+from .fragments import FragmentCache
 from .i18n import N_
 from .plugins import make_plugin_manager
 
@@ -22,8 +23,9 @@ class NkoState:
     db: Database
     pm: pluggy.PluginManager
     config: dict[str, Any] = field(default_factory=dict)
-    # Derived public data keyed by the outbox high-water mark, so it is never stale.
-    cache: dict[Any, Any] = field(default_factory=dict)
+    # Rendered fragments and derived public data, keyed by the versions of what they show, so
+    # never stale (docs/caching.md); bounded by NKO_PAGE_CACHE_BYTES.
+    cache: FragmentCache = field(default_factory=lambda: FragmentCache(0))
 
     @property
     def hook(self):
@@ -74,6 +76,10 @@ class NkoOpenness:
     ``NKO_TRANSLATION_DIRECTORIES`` [``[]``]
         The host's folders with ``<lang>/LC_MESSAGES/nko_openness.mo``, read after the
         module's own catalogues: they override strings and add languages.
+    ``NKO_PAGE_CACHE_BYTES`` [``32 * 1024 * 1024``]
+        Memory per process for the page cache: the organization page's rendered parts and
+        the category counts, kept until the data they show changes (docs/caching.md);
+        ``0`` switches it off.
     """
 
     def __init__(self, app: Flask | None = None, *, plugins=None):
@@ -105,6 +111,7 @@ class NkoOpenness:
                 "NKO_API_TOKEN_RATE_LIMIT": "1200/minute",
                 "NKO_LANGUAGES": ("ru", "en"),
                 "NKO_TRANSLATION_DIRECTORIES": [],
+                "NKO_PAGE_CACHE_BYTES": 32 * 1024 * 1024,
             }.items()
         }
         os.makedirs(app.instance_path, exist_ok=True)
@@ -113,6 +120,7 @@ class NkoOpenness:
             db=setup_database(app, config["NKO_DATABASE_URL"]),
             pm=make_plugin_manager([*self._plugins, *config["NKO_PLUGINS"]]),
             config=config,
+            cache=FragmentCache(config["NKO_PAGE_CACHE_BYTES"]),
         )
         app.extensions["nko_openness"] = state
 

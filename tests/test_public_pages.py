@@ -157,12 +157,12 @@ def test_stored_html_is_rendered_and_plain_fields_are_escaped(client, session):
 
 
 def test_database_error_shows_a_russian_page_without_traceback(client, world, monkeypatch):
-    from nko_openness.services import catalog
+    from nko_openness.services import page_versions
 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(catalog, "get_organization", broken)
+    monkeypatch.setattr(page_versions, "organization_for_page", broken)
     response = client.get("/nko/organizations/sportiya")
     assert response.status_code == 503
     body = text_of(response)

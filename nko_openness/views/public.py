@@ -10,9 +10,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..db import db_session
 from ..field_display import catalog_filters
 from ..i18n import gettext as _
-from ..services import catalog
+from ..services import catalog, page_versions
 from ..vocabularies import ACTIVITY_TYPES
-from .rendering import FILTERS, common_context, nko_state, render_page
+from .rendering import (
+    FILTERS,
+    cached_fragments,
+    common_context,
+    nko_state,
+    render_fragment,
+    render_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +36,7 @@ def _inject_common():
 
 for _name, _filter in FILTERS.items():
     bp.add_app_template_filter(_filter, f"nko_{_name}")
+bp.add_app_template_global(render_fragment, "nko_fragment")
 
 
 def _page_or_400(fn, **kwargs):
@@ -62,10 +70,15 @@ def show_catalog():
 @bp.get("/organizations/<slug>")
 def show_organization(slug):
     session = db_session()
-    org = catalog.get_organization(session, slug) or abort(404)
-    children = catalog.organization_children(session, org)
+    found = page_versions.organization_for_page(session, slug)
+    if found is None:
+        abort(404)
+    org, version = found
+    # One statement on a cache hit; the children are loaded only to render a missing part.
+    fragments = cached_fragments(("organization", org.id, version),
+                                 lambda: catalog.organization_children(session, org))
     return render_page("nko_openness/organization.html", "organization", org, org=org,
-                       **children)
+                       **fragments)
 
 
 @bp.get("/services/<public_id>")
@@ -113,12 +126,9 @@ def unknown_page(_unknown):
 
 
 def _category_counts(session):
-    state = nko_state()
+    # Older entries are not cleared: the next seq is another key, and they age out of the LRU.
     key = ("category_counts", catalog.latest_change_seq(session))
-    if key not in state.cache:
-        state.cache.clear()
-        state.cache[key] = catalog.category_counts(session)
-    return state.cache[key]
+    return nko_state().cache.get_or_make(key, lambda: catalog.category_counts(session))
 
 
 @bp.errorhandler(400)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import format_currency, format_date, format_decimal
+from flask_babel import format_currency, format_date, format_decimal, get_locale
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from ..i18n import TranslatedLabels, category_name, current_language, gettext, template_helpers
@@ -33,6 +35,60 @@ def render_page(template: str, page_name: str, obj=None, **context):
             context.update(extra)
     context.update(shared)
     return render_template(template, nko_page=page_name, nko_object=obj, **context)
+
+
+def _render_block(ctx, template: str, name: str, extra: dict) -> Markup:
+    source = ctx.environment.get_template(template)
+    block = source.blocks[name](source.new_context({**ctx.get_all(), **extra}))
+    return Markup("".join(block))
+
+
+@pass_context
+def render_fragment(ctx, template: str, name: str) -> Markup:
+    """``nko_fragment(template, block)``: a block of another template with this page's context.
+
+    The global version renders every time (the cabinet's preview of a draft uses it);
+    pages with a cache get :func:`cached_fragments`' version instead.
+    """
+    return _render_block(ctx, template, name, {})
+
+
+def cached_fragments(version: Hashable, load: Callable[[], dict]) -> dict:
+    """Template helpers that take a page's record-dependent parts from the page cache.
+
+    ``nko_fragment(template, block)`` renders a block (with ``load()``'s variables added,
+    loaded once and only on a miss); ``nko_jsonld`` shadows the global of that name for the
+    layout's JSON-LD. Keys: ``version`` (the record and the versions of all it shows,
+    services/page_versions.py) and the request's variant (docs/caching.md).
+    """
+    cache = nko_state().cache
+    loaded: list[dict] = []
+
+    def variables() -> dict:
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
+    def key(ctx, *name: str) -> tuple:
+        # Everything a fragment may differ by besides the data: language, the version for the
+        # visually impaired, the site root (absolute links), the day (the openness badge
+        # counts recent years).
+        return (version, *name, str(get_locale()), ctx.get("nko_a11y"), request.url_root,
+                date.today())
+
+    @pass_context
+    def nko_fragment(ctx, template: str, name: str) -> Markup:
+        return cache.get_or_make(key(ctx, template, name),
+                                 lambda: _render_block(ctx, template, name, variables()))
+
+    @pass_context
+    def nko_jsonld(ctx, page, obj=None):
+        compute = ctx.environment.globals.get("nko_jsonld")
+        if compute is None:
+            return ""
+        return cache.get_or_make(key(ctx, "jsonld"), lambda: compute(page, obj))
+
+    return {"nko_fragment": nko_fragment, "nko_jsonld": nko_jsonld}
 
 
 def common_context() -> dict:
