@@ -6,6 +6,7 @@ from .organization import Organization, OrganizationActivity, sort_key
 from .project import Project, ProjectFunding, ProjectResult
 from .search import SearchDocument, SearchFacet
 from .service import Service
+from .tally import CategoryTally, CategoryTallyEntry
 from .token import ApiToken
 from .vocabulary import (
     BENEFICIARY_TAXONOMY_ID,
@@ -21,6 +22,8 @@ __all__ = [
     "BENEFICIARY_TAXONOMY_ID",
     "Base",
     "BeneficiaryCategory",
+    "CategoryTally",
+    "CategoryTallyEntry",
     "Change",
     "Document",
     "Membership",

@@ -24,6 +24,7 @@ from ..models import (
     project_categories,
     service_categories,
 )
+from . import category_tally
 
 
 class BadCursor(ValueError):
@@ -229,7 +230,16 @@ def latest_change_seq(session: Session) -> int:
 
 
 def category_counts(session: Session) -> dict[int, int]:
-    """Published services and projects per category id (sub-categories not rolled up)."""
+    """Published services and projects per category id (sub-categories not rolled up).
+
+    Read from the tally that publishing keeps (``services/category_tally.py``): a handful
+    of rows at any size, where counting the records takes seconds at 220,000 NKOs.
+    """
+    return category_tally.counts(session)
+
+
+def aggregate_category_counts(session: Session) -> dict[int, int]:
+    """The same numbers counted from the records: what the tally must always equal."""
     counts: dict[int, int] = {}
     for model, link in ((Service, service_categories), (Project, project_categories)):
         fk = _link_fk(model, link)

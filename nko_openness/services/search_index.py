@@ -6,6 +6,7 @@ a record's visibility, so the index never shows unpublished text, not even for a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,9 @@ from ..models.search import (
     SearchFacet,
     backend_ddl,
 )
+from ..models.tally import CategoryTallyEntry
 from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS
+from . import category_tally
 from .search_text import html_to_text, stemmed_text
 
 ENTITY_TYPES: dict[type, str] = {Organization: "organization", Service: "service",
@@ -233,19 +236,23 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _delete_documents(session: Session, condition) -> None:
+def _delete_documents(session: Session, condition) -> Counter[int]:
+    """Delete the matching documents; returns what they took from the category tally."""
     ids = select(SearchDocument.id).where(condition)
+    removed = category_tally.remove_entries(session, ids)
     if _is_sqlite(session):
         session.execute(delete(fts_table).where(fts_table.c.rowid.in_(ids)))
     session.execute(delete(SearchFacet).where(SearchFacet.document_id.in_(ids)),
                     execution_options={"synchronize_session": False})
     session.execute(delete(SearchDocument).where(condition),
                     execution_options={"synchronize_session": "fetch"})
+    return removed
 
 
-def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
+def _write(session: Session, records: list, facet_list: list[Facet]) -> Counter[int]:
+    """Insert the documents of ``records``; returns what they add to the category tally."""
     if not records:
-        return
+        return Counter()
     documents = [_document(r) for r in records]
     # A plain executemany, then the new ids through the unique (entity_type, entity_id)
     # index: RETURNING with executemany costs quadratic time on SQLite.
@@ -263,6 +270,7 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
                                        "value": value})
     if facet_rows:
         session.execute(insert(SearchFacet.__table__), facet_rows)
+    added = category_tally.add_entries(session, ids, records)
     if _is_sqlite(session):
         # Rows deleted around this module (raw SQL, a cascade) leave their FTS rows behind;
         # they never match (queries join the documents), but a reused id must not inherit one.
@@ -271,6 +279,7 @@ def _write(session: Session, records: list, facet_list: list[Facet]) -> None:
             {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
             for i, d in zip(ids, documents, strict=True)
         ])
+    return added
 
 
 def _of(records) -> Any:
@@ -281,39 +290,48 @@ def _of(records) -> Any:
                  for t, ids in by_type.items()))
 
 
-def index_records(session: Session, records: Iterable, app: Flask | None = None) -> int:
-    """Rewrite the documents of ``records``: public ones are (re)indexed, others dropped."""
+def _reindex(session: Session, records: list, app: Flask | None) -> tuple[int, Counter[int]]:
     from .workflow import is_public
 
+    delta = _delete_documents(session, _of(records))
+    public = [r for r in records if is_public(r)]
+    delta.update(_write(session, public, facets(app)))
+    return len(public), delta
+
+
+def index_records(session: Session, records: Iterable, app: Flask | None = None) -> int:
+    """Rewrite the documents of ``records``: public ones are (re)indexed, others dropped."""
     records = list(records)
     if not records:
         return 0
     session.flush()
-    _delete_documents(session, _of(records))
-    public = [r for r in records if is_public(r)]
-    _write(session, public, facets(app))
-    return len(public)
+    written, delta = _reindex(session, records, app)
+    category_tally.apply(session, delta)
+    return written
 
 
 def sync_record(session: Session, record) -> None:
     """After a visibility change: the record's document, and an organization's children's."""
     records = [record]
+    session.flush()
+    delta: Counter[int] = Counter()
     if isinstance(record, Organization):
         # Children carry the organization's name, activities and locality, and are public
         # only while it is; drop every child document, then index the live ones.
-        session.flush()
-        _delete_documents(session, SearchDocument.organization_id == record.id)
+        delta = _delete_documents(session, SearchDocument.organization_id == record.id)
         records += [r for r in (*record.services, *record.projects) if r.live]
-    index_records(session, records)
+    delta.update(_reindex(session, records, None)[1])
+    category_tally.apply(session, delta)
 
 
 def drop_record(session: Session, record) -> None:
     """Remove a record's document (an organization's: all of its documents) from the index."""
     session.flush()
     if isinstance(record, Organization):
-        _delete_documents(session, SearchDocument.organization_id == record.id)
+        delta = _delete_documents(session, SearchDocument.organization_id == record.id)
     else:
-        _delete_documents(session, _of([record]))
+        delta = _delete_documents(session, _of([record]))
+    category_tally.apply(session, delta)
 
 
 # -- maintenance ---------------------------------------------------------------------------
@@ -339,15 +357,19 @@ def ensure_index(engine: Engine) -> None:
 
 def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
             progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the whole index in the caller's transaction; returns the documents written.
+    """Rebuild the whole index and the category tally in the caller's transaction.
+
+    Returns the documents written.
 
     Walks published organizations by id in batches and expunges each batch, so memory
     stays flat however many there are.
     """
+    category_tally.clear(session)
     if _is_sqlite(session):
         session.execute(delete(fts_table))
     session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
     session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
+    tally: Counter[int] = Counter()
     facet_list = facets(app)
     total = session.scalar(
         select(func.count()).select_from(Organization).where(Organization.live.is_(True))
@@ -367,7 +389,7 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
         if not orgs:
             break
         records = [r for org in orgs for r in (org, *org.services, *org.projects) if r.live]
-        _write(session, records, facet_list)
+        tally.update(_write(session, records, facet_list))
         written += len(records)
         done += len(orgs)
         last_id = orgs[-1].id
@@ -375,7 +397,9 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
         session.expunge_all()
         if progress:
             progress(done, total)
+    category_tally.apply(session, tally)
     # Fresh statistics, or the planner guesses one row and walks the wrong index.
-    for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__):
+    for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__,
+                       CategoryTallyEntry.__tablename__):
         session.execute(text(f"ANALYZE {table_name}"))
     return written
