@@ -70,6 +70,8 @@ def page_set(app: Flask, k: int) -> PageSet:
         "catalog": ["/nko/"],
         "catalog_deep": [f"/nko/?after={c}" for c in cursors],
         "organization": [f"/nko/organizations/{slug}" for _id, slug in orgs],
+        # The same pages with the page cache emptied before each request, as after a publication.
+        "organization_cold": [f"/nko/organizations/{slug}" for _id, slug in orgs],
         "service": [f"/nko/services/{u}" for u in public[Service]],
         "project": [f"/nko/projects/{u}" for u in public[Project]],
         "category": [f"/nko/categories/{slug}" for slug in categories[:k]],

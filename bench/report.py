@@ -13,7 +13,9 @@ SNAPSHOT_RSS_GROWTH = 1.2
 SNAPSHOT_THROUGHPUT = 1 / 3
 PAGE_LABELS = {
     "catalog": "catalog, first page", "catalog_deep": "catalog, middle page",
-    "organization": "organization", "service": "service", "project": "project",
+    "organization": "organization (page cache warm)",
+    "organization_cold": "organization (page cache emptied)",
+    "service": "service", "project": "project",
     "category": "beneficiary category", "categories": "all categories (counts cached)",
     "categories_cold": "all categories (counts after a change)",
     "search": "search", "bare": "limit: bare Flask, one SELECT",
