@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 
 from ..models import ApiToken, Change, Organization, Project, Service
 from ..models.base import utcnow
-from . import hsds_query
-from .hsds import HSDS_TYPES, MODELS, ExportContext, iso, to_hsds
-from .workflow import is_public
+from . import hsds_rows
+from .hsds import HSDS_TYPES, MODELS, SERIALIZERS, ExportContext, iso
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -34,6 +33,8 @@ MAX_SEQ = 2**63 - 1
 # How long a feed reader waits for publishers that are mid-commit (PostgreSQL).
 LOCK_TIMEOUT_MS = 3000
 SNAPSHOT_ORDER = (Organization, Service, Project)
+# Records per query: big enough that the per-query cost vanishes, small enough to stay flat.
+SNAPSHOT_CHUNK = 1000
 
 
 class FeedBusy(RuntimeError):
@@ -111,22 +112,19 @@ def changes_page(session: Session, ctx: ExportContext, after: int, limit: int,
                 "id": str(row.entity_uuid), "modified": iso(row.created_at), "data": None}
         if row.op == "upsert":
             record = records.get((row.entity_type, row.entity_uuid))
-            if record is None or not is_public(record):
+            if record is None:
                 continue  # withdrawn since: its delete row comes later in the feed
-            item["data"] = to_hsds(record, ctx)
+            item["data"] = SERIALIZERS[MODELS[row.entity_type]](record, ctx)
         items.append(item)
     return ChangesPage(items, next_seq, has_more, mark.seq)
 
 
 def _load_upserted(session: Session, rows) -> dict[tuple[str, Any], Any]:
+    """The public records among the page's upserts, a query per kind (and relationship)."""
     records: dict[tuple[str, Any], Any] = {}
     for hsds_type, model in MODELS.items():
         ids = [r.entity_uuid for r in rows if r.op == "upsert" and r.entity_type == hsds_type]
-        if not ids:
-            continue
-        found = session.scalars(
-            select(model).where(model.uuid.in_(ids)).options(*hsds_query.load_options(model))
-        )
+        found = hsds_rows.BatchLoader(session, model).by_uuid(ids)
         records.update(((hsds_type, rec.uuid), rec) for rec in found)
     return records
 
@@ -159,7 +157,7 @@ def consistent_session(engine: Engine) -> Iterator[Session]:
 
 
 def snapshot_items(engine: Engine, ctx: ExportContext, as_of: int,
-                   chunk: int = 500) -> Iterator[dict[str, Any]]:
+                   chunk: int = SNAPSHOT_CHUNK) -> Iterator[dict[str, Any]]:
     """Every public record as a feed item (``seq`` = ``as_of``), organizations first.
 
     ``as_of`` must come from :func:`high_water_mark` taken *before* this starts: the snapshot
@@ -168,10 +166,12 @@ def snapshot_items(engine: Engine, ctx: ExportContext, as_of: int,
     """
     with consistent_session(engine) as session:
         for model in SNAPSHOT_ORDER:
-            for record in hsds_query.iterate(session, model, chunk=chunk):
-                yield {"seq": as_of, "op": "upsert", "type": HSDS_TYPES[model],
-                       "id": str(record.uuid), "modified": iso(record.last_published_at),
-                       "data": to_hsds(record, ctx)}
+            hsds_type, serialize = HSDS_TYPES[model], SERIALIZERS[model]
+            for batch in hsds_rows.BatchLoader(session, model).batches(chunk):
+                for record in batch:
+                    yield {"seq": as_of, "op": "upsert", "type": hsds_type,
+                           "id": str(record.uuid), "modified": iso(record.last_published_at),
+                           "data": serialize(record, ctx)}
 
 
 # -- API tokens -----------------------------------------------------------------------------

@@ -9,12 +9,13 @@ what lets a feed consumer converge byte for byte (docs/feed.md).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -46,10 +47,20 @@ class ExportContext:
 
 
 def sub_id(parent: uuid.UUID, name: str) -> str:
-    """A stable UUID for a nested HSDS object (phone, identifier, attribute) of a record."""
-    return str(uuid.uuid5(parent, name))
+    """A stable UUID for a nested HSDS object (phone, identifier, attribute) of a record.
+
+    ``str(uuid.uuid5(parent, name))`` without the two UUID objects it builds: the snapshot
+    makes several of these per record, and the objects cost more than the hash.
+    """
+    h = hashlib.sha1(parent.bytes + name.encode("utf-8")).hexdigest()
+    # RFC 4122: version 5 in the 13th hex digit, variant 10xx in the 17th.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+@lru_cache(maxsize=1024)  # the vocabulary: a few dozen codes
 def term_id(slug: str) -> str:
     """A category's HSDS id: derived from its code, so it is the same in every municipality."""
     return str(uuid.uuid5(TAXONOMY_UUID, slug))
@@ -77,11 +88,16 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attributes(record, link_entity: str) -> list[dict[str, Any]]:
+    categories = record.categories
+    if not categories:
+        return []
+    parent = record.uuid
+    link_id = str(parent)
     return [
-        {"id": sub_id(record.uuid, f"attribute:{c.slug}"), "link_id": str(record.uuid),
+        {"id": sub_id(parent, f"attribute:{c.slug}"), "link_id": link_id,
          "link_type": "audience", "link_entity": link_entity,
          "taxonomy_term_id": term_id(c.slug), "value": c.slug}
-        for c in record.categories
+        for c in categories
     ]
 
 
@@ -244,9 +260,13 @@ def minimal(record) -> dict[str, Any]:
     return _compact({"id": str(record.uuid), "last_modified": iso(record.last_published_at)})
 
 
+# Built once: json.dumps with options makes a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(data: Any) -> str:
     """The one JSON encoding of every feed: compact, UTF-8 text, key order as built."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
 # -- taxonomy ---------------------------------------------------------------------------------

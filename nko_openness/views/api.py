@@ -90,7 +90,8 @@ def _list(kind: str):
                 for record in hsds_query.iterate(reader, model, filters):
                     yield hsds.dumps(render(record)) + "\n"
 
-        response = Response(stream_with_context(lines()), mimetype="application/x-ndjson")
+        response = Response(stream_with_context(_chunked(lines())),
+                            mimetype="application/x-ndjson")
         return http.finish(response, etag, mark.at)
 
     total = hsds_query.count(session, model, filters)
@@ -251,9 +252,28 @@ def _snapshot(fmt: str):
               "changes_url": http.api_url("/v1/changes", after=mark.seq)}
     chunks = _snapshot_json(header, items) if fmt == "json" else _snapshot_ndjson(header, items)
     mimetype = "application/json" if fmt == "json" else "application/x-ndjson"
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    response = Response(stream_with_context(_chunked(chunks)), mimetype=mimetype)
     response.headers["X-NKO-As-Of-Seq"] = str(mark.seq)
     return http.finish(response, etag, mark.at, max_age=60)
+
+
+# Lines are sent in chunks of about this many characters: a chunk per item would cost a trip
+# through the WSGI stack (and often a write to the socket) for every record.
+CHUNK_CHARS = 64 * 1024
+
+
+def _chunked(parts):
+    """The same text, joined into pieces of about CHUNK_CHARS."""
+    buffer: list[str] = []
+    size = 0
+    for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= CHUNK_CHARS:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
 
 
 def _snapshot_json(header: dict, items):
