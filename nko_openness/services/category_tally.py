@@ -9,12 +9,12 @@ handful of rows however many records there are (issue 7).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Organization
 from ..models.tally import CategoryTally, CategoryTallyEntry
 
 tally_table = CategoryTally.__table__
@@ -35,13 +35,13 @@ def remove_entries(session: Session, document_ids) -> Counter[int]:
     return Counter({category_id: -count for category_id, count in removed})
 
 
-def add_entries(session: Session, document_ids: list[int], records: list) -> Counter[int]:
-    """Entries for newly written documents (same order as ``records``); returns the change."""
-    # Organizations are not counted: the page counts services and projects.
+def add_entries(session: Session, documents: Iterable[tuple[int, Iterable[int]]]
+                ) -> Counter[int]:
+    """Entries for newly written service and project documents, given as
+    ``(document id, category ids)``; returns the change."""
     rows = [{"document_id": document_id, "category_id": category_id}
-            for document_id, record in zip(document_ids, records, strict=True)
-            if not isinstance(record, Organization)
-            for category_id in sorted({c.id for c in record.categories})]
+            for document_id, category_ids in documents
+            for category_id in sorted(set(category_ids))]
     if rows:
         session.execute(insert(entry_table), rows)
     return Counter(row["category_id"] for row in rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..i18n import TranslatedLabels, category_name, lazy_gettext
 from ..models import Organization, Project, Service, sort_key
@@ -40,10 +41,14 @@ from ..models.search import (
 from ..models.tally import CategoryTallyEntry
 from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS
 from . import category_tally
-from .search_text import html_to_text, stemmed_text
+from .search_rows import BatchLoader, OrganizationRow, ProjectRow, ServiceRow, orm_batches
+from .search_text import fast_html_to_text, stemmed_text
 
 ENTITY_TYPES: dict[type, str] = {Organization: "organization", Service: "service",
                                  Project: "program"}
+# The bulk rebuild's Core rows stand in for the ORM records (search_rows).
+_KINDS: dict[type, str] = {**ENTITY_TYPES, OrganizationRow: "organization",
+                           ServiceRow: "service", ProjectRow: "program"}
 MAX_BODY = 20_000
 fts_table = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
 
@@ -73,8 +78,13 @@ class Facet:
         return {v: str(self.labels.get(v, v)) for v in values}
 
 
+def _kind(record) -> str:
+    """"organization", "service" or "program", for an ORM record or a rebuild row."""
+    return _KINDS[type(record)]
+
+
 def _org(record) -> Organization:
-    return record if isinstance(record, Organization) else record.organization
+    return record if _kind(record) == "organization" else record.organization
 
 
 def _category_values(record) -> list[str]:
@@ -117,7 +127,7 @@ def _age_values(service: Service) -> list[str]:
 
 
 BUILTIN_FACETS = (
-    Facet("type", lazy_gettext("Что искать"), lambda r: [ENTITY_TYPES[type(r)]],
+    Facet("type", lazy_gettext("Что искать"), lambda r: [_kind(r)],
           {"organization": lazy_gettext("Организации"), "service": lazy_gettext("Услуги"),
            "program": lazy_gettext("Проекты")}, position=10),
     Facet("category", lazy_gettext("Категория граждан"), _category_values, _category_labels,
@@ -198,20 +208,21 @@ def _names(items) -> list[str]:
 
 def _body_parts(record) -> list[str | None]:
     org = _org(record)
-    if isinstance(record, Organization):
-        return [record.alternate_name, html_to_text(record.description),
-                html_to_text(record.mission), LEGAL_FORMS.get(record.legal_form),
+    kind = _kind(record)
+    if kind == "organization":
+        return [record.alternate_name, fast_html_to_text(record.description),
+                fast_html_to_text(record.mission), LEGAL_FORMS.get(record.legal_form),
                 record.locality, record.address,
                 *(ACTIVITY_TYPES.get(a, a) for a in record.activities),
                 *_names(record.categories)]
-    common = [record.alternate_name, html_to_text(record.description)]
-    if isinstance(record, Service):
+    common = [record.alternate_name, fast_html_to_text(record.description)]
+    if kind == "service":
         specific = [record.eligibility_description, record.fees_description,
                     record.application_process, record.schedule_description,
                     record.service_area, record.address]
     else:
-        specific = [html_to_text(record.goal), html_to_text(record.tasks), record.geography,
-                    record.partners, *(r.indicator for r in record.results),
+        specific = [fast_html_to_text(record.goal), fast_html_to_text(record.tasks),
+                    record.geography, record.partners, *(r.indicator for r in record.results),
                     *(f.funder for f in record.fundings)]
     return [*common, *specific, *_names(record.categories), org.name, org.locality]
 
@@ -219,11 +230,12 @@ def _body_parts(record) -> list[str | None]:
 def _document(record) -> dict[str, Any]:
     org = _org(record)
     body = "\n".join(p.strip() for p in _body_parts(record) if p and p.strip())[:MAX_BODY]
-    is_service = isinstance(record, Service)
+    kind = _kind(record)
+    is_service = kind == "service"
     return {
-        "entity_type": ENTITY_TYPES[type(record)], "entity_id": record.id,
+        "entity_type": kind, "entity_id": record.id,
         "entity_uuid": record.uuid, "organization_id": org.id,
-        "slug": record.slug if isinstance(record, Organization) else None,
+        "slug": record.slug if kind == "organization" else None,
         "title": record.name, "sort_title": sort_key(record.name)[:500],
         "organization_name": org.name, "body": body, "locality": org.locality,
         "is_free": record.is_free if is_service else None,
@@ -249,45 +261,100 @@ def _delete_documents(session: Session, condition) -> Counter[int]:
     return removed
 
 
-def _write(session: Session, records: list, facet_list: list[Facet]) -> Counter[int]:
-    """Insert the documents of ``records``; returns what they add to the category tally."""
-    if not records:
-        return Counter()
+@dataclass
+class _Prepared:
+    """What ``records`` put in the index, worked out without the database (see rebuild)."""
+
+    documents: list[dict[str, Any]]
+    facet_values: list[list[tuple[str, str]]]  # per document: (facet, value)
+    categories: list[list[int] | None]  # per document; None for an organization (not counted)
+    fts: list[tuple[str, str]] | None  # per document: stemmed title and body, SQLite only
+
+
+def _prepare(records: list, facet_list: list[Facet], fts: bool) -> _Prepared:
     documents = [_document(r) for r in records]
+    facet_values = [
+        [(facet.name, value) for facet in facet_list if kind in facet.entities
+         for value in dict.fromkeys(v for v in facet.values(record) if v)]
+        for record, kind in ((r, _kind(r)) for r in records)]
+    categories = [None if _kind(r) == "organization" else [c.id for c in r.categories]
+                  for r in records]
+    stems = [(stemmed_text(d["title"]), stemmed_text(d["body"])) for d in documents] \
+        if fts else None
+    return _Prepared(documents, facet_values, categories, stems)
+
+
+def _insert_many(session: Session, table, rows: list[tuple]) -> None:
+    """Rows of ``table``'s columns, straight to the driver: SQLAlchemy's per-row parameter
+    handling cost as much as the inserts. PostgreSQL gets one array per column
+    (``unnest``): one statement instead of one per row."""
+    if not rows:
+        return
+    connection = session.connection()
+    columns = ", ".join(c.name for c in table.c)
+    if connection.dialect.name == "postgresql":
+        arrays = ", ".join(f"%s::{c.type.compile(connection.dialect)}[]" for c in table.c)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})",
+            tuple(list(values) for values in zip(*rows, strict=True)))
+    else:  # SQLite's qmark parameters
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join('?' * len(table.c))})",
+            rows)
+
+
+def _store(session: Session, prepared: _Prepared, *, fresh: bool = False) -> Counter[int]:
+    """Insert prepared documents; returns what they add to the category tally.
+
+    ``fresh``: the FTS table was emptied in this transaction (a rebuild), no stale rows.
+    """
+    documents = prepared.documents
+    if not documents:
+        return Counter()
     # A plain executemany, then the new ids through the unique (entity_type, entity_id)
     # index: RETURNING with executemany costs quadratic time on SQLite.
     session.execute(insert(SearchDocument.__table__), documents)
     rows = session.execute(select(SearchDocument.id, SearchDocument.entity_type,
-                                  SearchDocument.entity_id).where(_of(records)))
+                                  SearchDocument.entity_id)
+                           .where(_of_keys((d["entity_type"], d["entity_id"])
+                                           for d in documents)))
     id_of = {(entity_type, entity_id): id_ for id_, entity_type, entity_id in rows}
     ids = [id_of[(d["entity_type"], d["entity_id"])] for d in documents]
-    facet_rows = []
-    for document_id, record, document in zip(ids, records, documents, strict=True):
-        for facet in facet_list:
-            if document["entity_type"] in facet.entities:
-                for value in dict.fromkeys(v for v in facet.values(record) if v):
-                    facet_rows.append({"document_id": document_id, "facet": facet.name,
-                                       "value": value})
-    if facet_rows:
-        session.execute(insert(SearchFacet.__table__), facet_rows)
-    added = category_tally.add_entries(session, ids, records)
-    if _is_sqlite(session):
-        # Rows deleted around this module (raw SQL, a cascade) leave their FTS rows behind;
-        # they never match (queries join the documents), but a reused id must not inherit one.
-        session.execute(delete(fts_table).where(fts_table.c.rowid.in_(ids)))
-        session.execute(insert(fts_table), [
-            {"rowid": i, "title": stemmed_text(d["title"]), "body": stemmed_text(d["body"])}
-            for i, d in zip(ids, documents, strict=True)
-        ])
+    _insert_many(session, SearchFacet.__table__, [
+        (document_id, name, value)
+        for document_id, values in zip(ids, prepared.facet_values, strict=True)
+        for name, value in values])
+    added = category_tally.add_entries(session, [
+        (document_id, category_ids)
+        for document_id, category_ids in zip(ids, prepared.categories, strict=True)
+        if category_ids is not None])
+    if prepared.fts is not None:
+        if not fresh:
+            # Rows deleted around this module (raw SQL, a cascade) leave their FTS rows
+            # behind; they never match (queries join the documents), but a reused id must
+            # not inherit one.
+            session.execute(delete(fts_table).where(fts_table.c.rowid.in_(ids)))
+        _insert_many(session, fts_table, [
+            (document_id, title, body)
+            for document_id, (title, body) in zip(ids, prepared.fts, strict=True)])
     return added
 
 
-def _of(records) -> Any:
+def _write(session: Session, records: list, facet_list: list[Facet]) -> Counter[int]:
+    """Insert the documents of ``records``; returns what they add to the category tally."""
+    return _store(session, _prepare(records, facet_list, _is_sqlite(session)))
+
+
+def _of_keys(keys: Iterable[tuple[str, int]]) -> Any:
     by_type: dict[str, list[int]] = {}
-    for record in records:
-        by_type.setdefault(ENTITY_TYPES[type(record)], []).append(record.id)
+    for kind, id_ in keys:
+        by_type.setdefault(kind, []).append(id_)
     return or_(*(and_(SearchDocument.entity_type == t, SearchDocument.entity_id.in_(ids))
                  for t, ids in by_type.items()))
+
+
+def _of(records) -> Any:
+    return _of_keys((_kind(r), r.id) for r in records)
 
 
 def _reindex(session: Session, records: list, app: Flask | None) -> tuple[int, Counter[int]]:
@@ -361,45 +428,68 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
 
     Returns the documents written.
 
-    Walks published organizations by id in batches and expunges each batch, so memory
-    stays flat however many there are.
+    Walks published organizations by id in batches, so memory stays flat however many
+    there are. Rows come from Core selects (``search_rows``), and while one batch is being
+    inserted (the database works, the GIL is free) a worker thread builds the next one's
+    documents. A facet registered with :func:`register_facet` may read anything on a
+    record: then ORM records are loaded and each batch is built in turn.
     """
     category_tally.clear(session)
-    if _is_sqlite(session):
+    sqlite = _is_sqlite(session)
+    if sqlite:
         session.execute(delete(fts_table))
     session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
     session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
     tally: Counter[int] = Counter()
     facet_list = facets(app)
+    orm = app is not None and bool(app.extensions.get(_REGISTRY_KEY))
+    # SQLite works in this process: a worker thread only took turns with it for the GIL.
+    overlap = not (orm or sqlite)
+    load = orm_batches(session) if orm else BatchLoader(session).batch
     total = session.scalar(
         select(func.count()).select_from(Organization).where(Organization.live.is_(True))
     )
     done = written = last_id = 0
-    while True:
-        orgs = session.scalars(
-            select(Organization).where(Organization.live.is_(True), Organization.id > last_id)
-            .order_by(Organization.id).limit(batch)
-            .options(selectinload(Organization.categories),
-                     selectinload(Organization.activity_rows),
-                     selectinload(Organization.services).selectinload(Service.categories),
-                     selectinload(Organization.projects).selectinload(Project.categories),
-                     selectinload(Organization.projects).selectinload(Project.results),
-                     selectinload(Organization.projects).selectinload(Project.fundings))
-        ).all()
-        if not orgs:
-            break
-        records = [r for org in orgs for r in (org, *org.services, *org.projects) if r.live]
-        tally.update(_write(session, records, facet_list))
-        written += len(records)
-        done += len(orgs)
-        last_id = orgs[-1].id
-        session.flush()
-        session.expunge_all()
+
+    def store(count: int, prepared: _Prepared) -> None:
+        nonlocal done, written
+        tally.update(_store(session, prepared, fresh=True))
+        written += len(prepared.documents)
+        done += count
+        if orm:
+            session.flush()
+            session.expunge_all()
         if progress:
             progress(done, total)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nko-reindex") \
+        if overlap else None
+    ahead: tuple[int, Future] | None = None
+    try:
+        while True:
+            orgs, records = load(last_id, batch)
+            if orgs:
+                last_id = orgs[-1].id
+            if pool is None:
+                if not orgs:
+                    break
+                store(len(orgs), _prepare(records, facet_list, sqlite))
+                continue
+            # The worker builds this batch's documents while the previous one is inserted.
+            building = (len(orgs), pool.submit(_prepare, records, facet_list, sqlite)) \
+                if orgs else None
+            if ahead is not None:
+                store(ahead[0], ahead[1].result())
+            ahead = building
+            if ahead is None:
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     category_tally.apply(session, tally)
     # Fresh statistics, or the planner guesses one row and walks the wrong index.
     for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__,
                        CategoryTallyEntry.__tablename__):
         session.execute(text(f"ANALYZE {table_name}"))
     return written
+

@@ -7,6 +7,7 @@ import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from html.parser import HTMLParser
 
 import snowballstemmer
@@ -113,6 +114,37 @@ def html_to_text(html: str | None) -> str:
     extractor.feed(html)
     extractor.close()
     return " ".join("".join(extractor.parts).split())
+
+
+# Stored HTML is sanitized: plain tags with quoted attributes and escaped text. For such
+# input the text is the unescaped runs between tags, a space for a block tag; anything else
+# (comments, a stray "<", raw-text elements, unquoted attributes) goes to the parser.
+_SPACE = "[ \t\n\r\f]"
+_SIMPLE_TAG = re.compile(
+    rf'<(?:([a-zA-Z][a-zA-Z0-9]*)(?:{_SPACE}+[a-zA-Z][-a-zA-Z0-9_:.]*(?:="[^"<>]*")?)*'
+    rf'{_SPACE}*/?|/([a-zA-Z][a-zA-Z0-9]*){_SPACE}*)>')
+# Elements whose content HTMLParser (or HTML) reads as raw text, not markup.
+_RAW_TEXT_ELEMENTS = frozenset({"script", "style", "xmp", "iframe", "noembed", "noframes",
+                                "noscript", "textarea", "title", "plaintext"})
+
+
+def fast_html_to_text(html: str | None) -> str:
+    """:func:`html_to_text`, the same output, several times faster on sanitized HTML."""
+    if not html:
+        return ""
+    pieces = _SIMPLE_TAG.split(html)  # text, start name, end name, text, ...
+    out = []
+    for i in range(0, len(pieces), 3):
+        text = pieces[i]
+        if "<" in text:
+            return html_to_text(html)
+        out.append(unescape(text) if "&" in text else text)
+        if i + 1 < len(pieces):
+            name = (pieces[i + 1] or pieces[i + 2]).lower()
+            if name in _RAW_TEXT_ELEMENTS:
+                return html_to_text(html)
+            out.append(" " if name in _TextExtractor.BLOCKS else "")
+    return " ".join("".join(out).split())
 
 
 def _is_hit(word: str, prefixes: tuple[str, ...]) -> bool:
