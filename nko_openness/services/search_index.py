@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,6 @@ from sqlalchemy import (
     and_,
     column,
     delete,
-    func,
     insert,
     inspect,
     or_,
@@ -38,17 +36,12 @@ from ..models.search import (
     SearchFacet,
     backend_ddl,
 )
-from ..models.tally import CategoryTallyEntry
 from ..vocabularies import ACTIVITY_TYPES, LEGAL_FORMS
 from . import category_tally
-from .search_rows import BatchLoader, OrganizationRow, ProjectRow, ServiceRow, orm_batches
 from .search_text import fast_html_to_text, stemmed_text
 
 ENTITY_TYPES: dict[type, str] = {Organization: "organization", Service: "service",
                                  Project: "program"}
-# The bulk rebuild's Core rows stand in for the ORM records (search_rows).
-_KINDS: dict[type, str] = {**ENTITY_TYPES, OrganizationRow: "organization",
-                           ServiceRow: "service", ProjectRow: "program"}
 MAX_BODY = 20_000
 fts_table = table(FTS_TABLE, column("rowid"), column("title"), column("body"))
 
@@ -80,7 +73,8 @@ class Facet:
 
 def _kind(record) -> str:
     """"organization", "service" or "program", for an ORM record or a rebuild row."""
-    return _KINDS[type(record)]
+    kind = ENTITY_TYPES.get(type(record))
+    return kind if kind is not None else record.entity_type
 
 
 def _org(record) -> Organization:
@@ -188,6 +182,11 @@ def field_spec_facets(app: Flask) -> list[Facet]:
     ]
 
 
+def has_registered_facets(app: Flask | None) -> bool:
+    """Whether ``register_facet`` added a facet to this app."""
+    return app is not None and bool(app.extensions.get(_REGISTRY_KEY))
+
+
 def facets(app: Flask | None = None) -> list[Facet]:
     """This app's facets in display order: built-in, then registered, then plugin fields."""
     merged = {f.name: f for f in BUILTIN_FACETS}
@@ -262,8 +261,9 @@ def _delete_documents(session: Session, condition) -> Counter[int]:
 
 
 @dataclass
-class _Prepared:
-    """What ``records`` put in the index, worked out without the database (see rebuild)."""
+class PreparedDocuments:
+    """What records put in the index, worked out without the database: the rebuild builds
+    the next batch in a worker thread while the current one is inserted."""
 
     documents: list[dict[str, Any]]
     facet_values: list[list[tuple[str, str]]]  # per document: (facet, value)
@@ -271,7 +271,8 @@ class _Prepared:
     fts: list[tuple[str, str]] | None  # per document: stemmed title and body, SQLite only
 
 
-def _prepare(records: list, facet_list: list[Facet], fts: bool) -> _Prepared:
+def prepare_documents(records: list, facet_list: list[Facet],
+                      fts: bool) -> PreparedDocuments:
     documents = [_document(r) for r in records]
     facet_values = [
         [(facet.name, value) for facet in facet_list if kind in facet.entities
@@ -281,7 +282,7 @@ def _prepare(records: list, facet_list: list[Facet], fts: bool) -> _Prepared:
                   for r in records]
     stems = [(stemmed_text(d["title"]), stemmed_text(d["body"])) for d in documents] \
         if fts else None
-    return _Prepared(documents, facet_values, categories, stems)
+    return PreparedDocuments(documents, facet_values, categories, stems)
 
 
 def _insert_many(session: Session, table, rows: list[tuple]) -> None:
@@ -303,7 +304,8 @@ def _insert_many(session: Session, table, rows: list[tuple]) -> None:
             rows)
 
 
-def _store(session: Session, prepared: _Prepared, *, fresh: bool = False) -> Counter[int]:
+def store_documents(session: Session, prepared: PreparedDocuments, *,
+                    fresh: bool = False) -> Counter[int]:
     """Insert prepared documents; returns what they add to the category tally.
 
     ``fresh``: the FTS table was emptied in this transaction (a rebuild), no stale rows.
@@ -342,7 +344,7 @@ def _store(session: Session, prepared: _Prepared, *, fresh: bool = False) -> Cou
 
 def _write(session: Session, records: list, facet_list: list[Facet]) -> Counter[int]:
     """Insert the documents of ``records``; returns what they add to the category tally."""
-    return _store(session, _prepare(records, facet_list, _is_sqlite(session)))
+    return store_documents(session, prepare_documents(records, facet_list, _is_sqlite(session)))
 
 
 def _of_keys(keys: Iterable[tuple[str, int]]) -> Any:
@@ -426,70 +428,9 @@ def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
             progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the whole index and the category tally in the caller's transaction.
 
-    Returns the documents written.
-
-    Walks published organizations by id in batches, so memory stays flat however many
-    there are. Rows come from Core selects (``search_rows``), and while one batch is being
-    inserted (the database works, the GIL is free) a worker thread builds the next one's
-    documents. A facet registered with :func:`register_facet` may read anything on a
-    record: then ORM records are loaded and each batch is built in turn.
+    Returns the documents written; ``progress(done, total)`` is called after each batch of
+    organizations. See :func:`search_rebuild.rebuild`.
     """
-    category_tally.clear(session)
-    sqlite = _is_sqlite(session)
-    if sqlite:
-        session.execute(delete(fts_table))
-    session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
-    session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
-    tally: Counter[int] = Counter()
-    facet_list = facets(app)
-    orm = app is not None and bool(app.extensions.get(_REGISTRY_KEY))
-    # SQLite works in this process: a worker thread only took turns with it for the GIL.
-    overlap = not (orm or sqlite)
-    load = orm_batches(session) if orm else BatchLoader(session).batch
-    total = session.scalar(
-        select(func.count()).select_from(Organization).where(Organization.live.is_(True))
-    )
-    done = written = last_id = 0
+    from .search_rebuild import rebuild as bulk_rebuild
 
-    def store(count: int, prepared: _Prepared) -> None:
-        nonlocal done, written
-        tally.update(_store(session, prepared, fresh=True))
-        written += len(prepared.documents)
-        done += count
-        if orm:
-            session.flush()
-            session.expunge_all()
-        if progress:
-            progress(done, total)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nko-reindex") \
-        if overlap else None
-    ahead: tuple[int, Future] | None = None
-    try:
-        while True:
-            orgs, records = load(last_id, batch)
-            if orgs:
-                last_id = orgs[-1].id
-            if pool is None:
-                if not orgs:
-                    break
-                store(len(orgs), _prepare(records, facet_list, sqlite))
-                continue
-            # The worker builds this batch's documents while the previous one is inserted.
-            building = (len(orgs), pool.submit(_prepare, records, facet_list, sqlite)) \
-                if orgs else None
-            if ahead is not None:
-                store(ahead[0], ahead[1].result())
-            ahead = building
-            if ahead is None:
-                break
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    category_tally.apply(session, tally)
-    # Fresh statistics, or the planner guesses one row and walks the wrong index.
-    for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__,
-                       CategoryTallyEntry.__tablename__):
-        session.execute(text(f"ANALYZE {table_name}"))
-    return written
-
+    return bulk_rebuild(session, app, batch=batch, progress=progress)

@@ -1,39 +1,53 @@
-"""Published records for the bulk index rebuild, read with Core selects, a batch at a time.
+"""The bulk rebuild of the search index: published records read with Core selects in batches.
 
 Building ORM objects and their selectin collections was a third of the rebuild's time
 (issue 7). The rows here carry every column of their model under its attribute name and the
 collections the index reads, in the same order as the ORM relationships sort them (ties by
-id), so ``search_index`` builds the same documents from them as from ORM records.
+id), and ``search_index`` builds the same documents from them as from ORM records.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import Table, select
+from flask import Flask
+from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import BeneficiaryCategory, Organization, Project, Service
 from ..models.organization import OrganizationActivity
 from ..models.project import ProjectFunding, ProjectResult
+from ..models.search import SearchDocument, SearchFacet
+from ..models.tally import CategoryTallyEntry
 from ..models.vocabulary import (
     organization_categories,
     project_categories,
     service_categories,
 )
+from . import category_tally, search_index
 
 
 class OrganizationRow(SimpleNamespace):
     """An organization's columns, ``activities`` and ``categories``."""
 
+    entity_type = "organization"
+
 
 class ServiceRow(SimpleNamespace):
     """A service's columns, ``categories`` and ``organization``."""
 
+    entity_type = "service"
+
 
 class ProjectRow(SimpleNamespace):
     """A project's columns, ``categories``, ``results``, ``fundings`` and ``organization``."""
+
+    entity_type = "program"
 
 
 class CategoryRow(SimpleNamespace):
@@ -77,7 +91,10 @@ class BatchLoader:
     def _children(self, model, row_class, org_by_id, condition) -> list:
         table = model.__table__
         rows = self.session.execute(
-            select(*_columns(model)).where(condition).order_by(table.c.name, table.c.id)
+            # Organization first: ordered by name alone, the planner walked the (live, name)
+            # index through every published record for each batch.
+            select(*_columns(model)).where(condition)
+            .order_by(table.c.organization_id, table.c.name, table.c.id)
         ).mappings()
         children = []
         for row in rows:
@@ -118,7 +135,7 @@ class BatchLoader:
         for org_id, activity in self.session.execute(
                 select(activity_table.c.organization_id, activity_table.c.activity)
                 .where(activity_table.c.organization_id.between(first, last))
-                .order_by(activity_table.c.activity)):  # the relationship's order_by
+                .order_by(activity_table.c.organization_id, activity_table.c.activity)):
             activities[org_id].append(activity)
         org_categories = self._category_lists(organization_categories, orgs_table, live_orgs)
         for org in orgs:
@@ -158,3 +175,73 @@ def orm_batches(session: Session):
         ).all()
         return orgs, [r for org in orgs for r in (org, *org.services, *org.projects) if r.live]
     return batch
+
+
+def rebuild(session: Session, app: Flask | None = None, *, batch: int = 200,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the whole index and the category tally in the caller's transaction.
+
+    Returns the documents written. Walks published organizations by id in batches, so memory
+    stays flat however many there are. A facet registered with ``register_facet`` may read
+    anything on a record: then ORM records are loaded instead of Core rows.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    category_tally.clear(session)
+    if sqlite:
+        session.execute(delete(search_index.fts_table))
+    session.execute(delete(SearchFacet), execution_options={"synchronize_session": False})
+    session.execute(delete(SearchDocument), execution_options={"synchronize_session": False})
+    facet_list = search_index.facets(app)
+    orm = search_index.has_registered_facets(app)
+    load = orm_batches(session) if orm else BatchLoader(session).batch
+    total = session.scalar(
+        select(func.count()).select_from(Organization).where(Organization.live.is_(True)))
+    tally: Counter[int] = Counter()
+    done = written = 0
+    # SQLite works in this process: a worker thread only took turns with it for the GIL.
+    for count, prepared in _prepared_batches(
+            load, batch, partial(search_index.prepare_documents, facet_list=facet_list,
+                                 fts=sqlite), overlap=not (orm or sqlite)):
+        tally.update(search_index.store_documents(session, prepared, fresh=True))
+        written += len(prepared.documents)
+        done += count
+        if orm:
+            session.flush()
+            session.expunge_all()
+        if progress:
+            progress(done, total)
+    category_tally.apply(session, tally)
+    # Fresh statistics, or the planner guesses one row and walks the wrong index.
+    for table_name in (SearchDocument.__tablename__, SearchFacet.__tablename__,
+                       CategoryTallyEntry.__tablename__):
+        session.execute(text(f"ANALYZE {table_name}"))
+    return written
+
+
+def _prepared_batches(load, limit: int, build, *, overlap: bool) -> Iterator[tuple[int, Any]]:
+    """(organizations, their prepared documents) per batch of ``load``.
+
+    With ``overlap`` a worker thread builds a batch's documents while the caller stores the
+    previous one (PostgreSQL works in its own process then, and the GIL is free).
+    """
+    last_id = 0
+    if not overlap:
+        while True:
+            orgs, records = load(last_id, limit)
+            if not orgs:
+                return
+            last_id = orgs[-1].id
+            yield len(orgs), build(records)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nko-reindex") as pool:
+        ahead: tuple[int, Future] | None = None
+        while True:
+            orgs, records = load(last_id, limit)
+            building = None
+            if orgs:
+                last_id = orgs[-1].id
+                building = (len(orgs), pool.submit(build, records))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            if building is None:
+                return
+            ahead = building
