@@ -91,15 +91,14 @@ class BatchLoader:
     def _children(self, model, row_class, org_by_id, condition) -> list:
         table = model.__table__
         rows = self.session.execute(
-            # Organization first: ordered by name alone, the planner walked the (live, name)
-            # index through every published record for each batch.
             select(*_columns(model)).where(condition)
             .order_by(table.c.organization_id, table.c.name, table.c.id)
         ).mappings()
         children = []
         for row in rows:
             org = org_by_id.get(row["organization_id"])
-            if org is not None:  # the id range also holds unpublished organizations
+            # The id range also holds unpublished organizations and records.
+            if org is not None and row["live"]:
                 children.append(row_class(**row, organization=org))
         return children
 
@@ -127,9 +126,10 @@ class BatchLoader:
         if not orgs:
             return [], []
         by_id = {org.id: org for org in orgs}
-        # Id ranges rather than long IN lists: they walk the organization_id indexes.
+        # Organization id ranges rather than long IN lists, and ``live`` checked here: with
+        # it in the query, SQLite without statistics walked the (live, name) indexes through
+        # every published record for each batch.
         first, last = orgs[0].id, orgs[-1].id
-        live_orgs = orgs_table.c.id.between(first, last) & orgs_table.c.live.is_(True)
         activity_table = OrganizationActivity.__table__
         activities: dict[int, list[str]] = defaultdict(list)
         for org_id, activity in self.session.execute(
@@ -137,7 +137,8 @@ class BatchLoader:
                 .where(activity_table.c.organization_id.between(first, last))
                 .order_by(activity_table.c.organization_id, activity_table.c.activity)):
             activities[org_id].append(activity)
-        org_categories = self._category_lists(organization_categories, orgs_table, live_orgs)
+        org_categories = self._category_lists(organization_categories, orgs_table,
+                                              orgs_table.c.id.between(first, last))
         for org in orgs:
             org.activities = activities.get(org.id, [])
             org.categories = org_categories.get(org.id, [])
@@ -145,15 +146,15 @@ class BatchLoader:
         for model, row_class, association in ((Service, ServiceRow, service_categories),
                                               (Project, ProjectRow, project_categories)):
             table = model.__table__
-            live = table.c.organization_id.between(first, last) & table.c.live.is_(True)
-            records = self._children(model, row_class, by_id, live)
-            categories = self._category_lists(association, table, live)
+            in_range = table.c.organization_id.between(first, last)
+            records = self._children(model, row_class, by_id, in_range)
+            categories = self._category_lists(association, table, in_range)
             for record in records:
                 record.categories = categories.get(record.id, [])
                 children[record.organization_id].append(record)
             if model is Project:
-                results = self._texts(ProjectResult, "indicator", live)
-                fundings = self._texts(ProjectFunding, "funder", live)
+                results = self._texts(ProjectResult, "indicator", in_range)
+                fundings = self._texts(ProjectFunding, "funder", in_range)
                 for record in records:
                     record.results = results.get(record.id, [])
                     record.fundings = fundings.get(record.id, [])
