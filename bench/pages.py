@@ -130,7 +130,13 @@ def measure(apps: dict[str, Flask], sets: dict[str, PageSet], rounds: int, say) 
         for scale, app in apps.items():
             result = results[scale][page] = PageResult()
             counter = StatementCounter(app)
+            cache = app.extensions["nko_openness"].cache
             for url in sets[scale].urls[page]:  # warm-up, status and statement count
+                # Counted in the state the timed requests see: a warm page cache, or an empty one.
+                if page.endswith("_cold"):
+                    cache.clear()
+                else:
+                    clients[scale].get(url).close()
                 counter.count = 0
                 response = clients[scale].get(url)
                 if response.status_code != 200:
