@@ -69,14 +69,17 @@ class _Category:
         self.slug = slug
 
 
-def _live_rows(model) -> Select:
+def _rows(model) -> Select:
     # Only the record's own table: with the organization joined, SQLite (without ANALYZE
     # statistics) walked every live organization and sorted all their services for each
     # batch, which made the snapshot quadratic. The organization's side of
     # hsds_query.public_select is checked per batch, by primary key, in _build.
     table = model.__table__
-    columns = [c for c in table.c if c.name not in _UNEXPORTED]
-    return select(*columns).where(table.c.live.is_(True))
+    return select(*[c for c in table.c if c.name not in _UNEXPORTED])
+
+
+def _live_rows(model) -> Select:
+    return _rows(model).where(model.__table__.c.live.is_(True))
 
 
 # Workflow and bookkeeping columns no HSDS object shows: not fetched, not converted.
@@ -95,6 +98,7 @@ class BatchLoader:
         self.conn = session.connection()
         self.model = model
         self.stmt = _live_rows(model)
+        self.keyset = _rows(model)
         self._categories: dict[int, tuple[int, int, _Category]] | None = None
 
     def batches(self, chunk: int) -> Iterator[list[_Record]]:
@@ -102,14 +106,18 @@ class BatchLoader:
         table = self.model.__table__
         last_id = 0
         while True:
+            # Every row by primary key, liveness checked here: with ``live`` in the WHERE,
+            # SQLite's statistics at 220,000 organizations chose the (live, name, id) index
+            # and sorted all live rows for each batch (3 s a batch, the snapshot quadratic).
             result = self.conn.execute(
-                self.stmt.where(table.c.id > last_id).order_by(table.c.id).limit(chunk))
+                self.keyset.where(table.c.id > last_id).order_by(table.c.id).limit(chunk))
             rows = result.all()
             if not rows:
                 return
             first_id, last_id = rows[0].id, rows[-1].id
-            records = self._build(result.keys(), rows, (first_id, last_id))
-            if records:  # all of a batch may belong to withdrawn organizations
+            rows = [row for row in rows if row.live]
+            records = self._build(result.keys(), rows, (first_id, last_id)) if rows else []
+            if records:  # all of a batch may be withdrawn, or belong to withdrawn organizations
                 yield records
 
     def by_uuid(self, public_ids: Iterable[Any]) -> list[_Record]:
