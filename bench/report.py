@@ -146,6 +146,7 @@ def markdown(results: dict) -> str:
         + f". Load average (1/5/15 min) {m['load_average_start']} at the start, "
         f"{m.get('load_average_end', '?')} at the end; the run took "
         f"{results.get('seconds', 0) / 60:.1f} min.",
+        *(line for note in results.get("notes", ()) for line in ("", note)),
         "",
         "#### Targets",
         "",
