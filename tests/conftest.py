@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from nko_openness import NkoOpenness
+from nko_openness import NkoOpenness, migrate
 from nko_openness.models import Base
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -164,3 +164,12 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def migrated_app(database_url, tmp_path):
+    """An app on a fresh database built by the migrations (not ``create_all``)."""
+    app = make_app(database_url, tmp_path)
+    migrate.upgrade(app, "head")
+    yield app
+    app.extensions["nko_openness"].db.engine.dispose()

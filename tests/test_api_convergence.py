@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from api_support import Consumer, assert_valid, canonical, published_set, stage_edit
-from factories import make_org, make_project, make_service
+from histories import WorkflowHistory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -49,35 +49,21 @@ steps = st.lists(st.one_of(
 ), min_size=8, max_size=20)
 
 
-class History:
+class History(WorkflowHistory):
     """Applies steps through the workflow services, as the cabinet and moderators would."""
 
     def __init__(self, session):
-        self.session = session
-        self.orgs: list[Organization] = []
-        self.records: list = []
-        self.owner: dict[int, Organization] = {}  # id(child) -> its organization
+        super().__init__(session)
         self.edits = 0
-
-    def pick(self, items, i):
-        return items[i % len(items)] if items else None
 
     def run(self, step) -> None:
         kind, *args = step
         session = self.session
         if kind == "new_org":
-            org = make_org(session, publish=args[0], categories=["elderly"])
-            self.orgs.append(org)
-            self.records.append(org)
+            self.new_org(args[0], categories=["elderly"])
             return
         if kind in ("new_service", "new_project"):
-            org = self.pick(self.orgs, args[0])
-            if org is None:
-                return
-            maker = make_service if kind == "new_service" else make_project
-            child = maker(session, org, publish=args[1], categories=["youth"])
-            self.records.append(child)
-            self.owner[id(child)] = org
+            self.new_child(kind, args[0], args[1], categories=["youth"])
             return
         record = self.pick(self.records, args[0])
         if record is None:
@@ -92,13 +78,7 @@ class History:
         elif kind == "unpublish" and record.live:
             mark_unpublished(session, record, "mod", "снято", archive=args[1])
         elif kind == "delete":
-            mark_deleted(session, record, "mod")
-            gone = {id(record)}
-            if isinstance(record, Organization):
-                self.orgs.remove(record)
-                # Known from creation: touching a cascade-deleted child would reload it.
-                gone |= {id(r) for r in self.records if self.owner.get(id(r)) is record}
-            self.records = [r for r in self.records if id(r) not in gone]
+            self.delete(record)
         session.commit()
 
 

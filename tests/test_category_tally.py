@@ -7,10 +7,9 @@ the two after real workflow operations, and checks the numbers it expects.
 
 from __future__ import annotations
 
-import pytest
 from api_support import stage_edit
-from conftest import make_app
 from factories import make_org, make_project, make_service
+from histories import WorkflowHistory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select, update
@@ -195,14 +194,6 @@ def test_reading_the_counts_is_one_statement(app, session):
 
 # -- the migration -------------------------------------------------------------------------
 
-@pytest.fixture
-def migrated_app(database_url, tmp_path):
-    app = make_app(database_url, tmp_path)
-    migrate.upgrade(app, "head")
-    yield app
-    app.extensions["nko_openness"].db.engine.dispose()
-
-
 def test_upgrading_a_site_with_data_fills_the_tally(migrated_app):
     with migrated_app.app_context():
         session = migrated_app.extensions["nko_openness"].db.session
@@ -249,18 +240,12 @@ steps = st.lists(st.one_of(
 ), min_size=8, max_size=25)
 
 
-class History:
+class History(WorkflowHistory):
     """Applies steps through the workflow services, as editors and moderators would."""
 
     def __init__(self, session):
-        self.session = session
-        self.orgs: list[Organization] = []
-        self.records: list = []
-        self.owner: dict[int, Organization] = {}  # id(child) -> its organization
+        super().__init__(session)
         self.dropped: set[str] = set()
-
-    def pick(self, items, i):
-        return items[i % len(items)] if items else None
 
     def categories(self, slugs) -> list[str]:
         return [s for s in slugs if s not in self.dropped]
@@ -269,16 +254,9 @@ class History:
         kind, *args = step
         session = self.session
         if kind == "new_org":
-            org = make_org(session, publish=args[0])
-            self.orgs.append(org)
-            self.records.append(org)
+            self.new_org(args[0], categories=[])
         elif kind in ("new_service", "new_project"):
-            org = self.pick(self.orgs, args[0])
-            if org is not None:
-                maker = make_service if kind == "new_service" else make_project
-                child = maker(session, org, publish=args[1], categories=self.categories(args[2]))
-                self.records.append(child)
-                self.owner[id(child)] = org
+            self.new_child(kind, args[0], args[1], self.categories(args[2]))
         elif kind == "drop_category":
             if args[0] not in self.dropped:
                 self.dropped.add(args[0])
@@ -300,12 +278,7 @@ class History:
         elif kind == "unpublish" and record.live:
             mark_unpublished(session, record, "mod", "снято", archive=args[0])
         elif kind == "delete":
-            mark_deleted(session, record, "mod")
-            gone = {id(record)}
-            if isinstance(record, Organization):
-                self.orgs.remove(record)
-                gone |= {id(r) for r in self.records if self.owner.get(id(r)) is record}
-            self.records = [r for r in self.records if id(r) not in gone]
+            self.delete(record)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,

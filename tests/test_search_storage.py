@@ -40,14 +40,6 @@ def backend_objects(engine) -> set[str]:
 EXPECTED = {"sqlite": {FTS_TABLE}, "postgresql": {VECTOR_COLUMN, VECTOR_INDEX}}
 
 
-@pytest.fixture
-def migrated_app(database_url, tmp_path):
-    app = make_app(database_url, tmp_path)
-    migrate.upgrade(app, "head")
-    yield app
-    app.extensions["nko_openness"].db.engine.dispose()
-
-
 def test_the_migration_creates_the_full_text_index_and_search_works(migrated_app, backend):
     engine = migrated_app.extensions["nko_openness"].db.engine
     assert backend_objects(engine) == EXPECTED[backend]
