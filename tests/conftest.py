@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from nko_openness import NkoOpenness, migrate
@@ -173,3 +173,24 @@ def migrated_app(database_url, tmp_path):
     migrate.upgrade(app, "head")
     yield app
     app.extensions["nko_openness"].db.engine.dispose()
+
+
+def statements(app, client, url: str, *, warm: bool = True) -> int:
+    """SQL statements one GET of ``url`` sends; with ``warm``, after a first request has
+    filled any caches (otherwise the cache state is the caller's)."""
+    engine = app.extensions["nko_openness"].db.engine
+    if warm:
+        assert client.get(url).status_code == 200, url
+    sent = []
+
+    def count(*_args):
+        sent.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+        response.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return len(sent)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_app
+from conftest import make_app, statements
 from factories import make_org, make_service
 from flask_babel import refresh
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from nko_openness import hookimpl
 from nko_openness.fragments import FragmentCache
@@ -31,21 +31,6 @@ def _page(client, org, query="") -> str:
     refresh()
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def _statements(app, client, url: str) -> int:
-    sent = []
-    engine = app.extensions["nko_openness"].db.engine
-
-    def count(*_args):
-        sent.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(sent)
 
 
 def _add_document(session, org, title, live=True):
@@ -79,13 +64,13 @@ def test_a_cached_page_is_the_page_rendered_without_the_cache(app, client, sessi
 
 def test_a_cache_hit_sends_one_statement_however_many_records(app, client, session, org):
     url = f"/nko/organizations/{org.slug}"
-    assert _statements(app, client, url) <= 7  # a miss loads the children, as before
-    assert _statements(app, client, url) == 1
+    assert statements(app, client, url, warm=False) <= 7  # a miss loads the children, as before
+    assert statements(app, client, url, warm=False) == 1
     for n in range(5):
         make_service(session, org, name=f"Ещё услуга {n}")
     _add_document(session, org, "Устав")
-    assert _statements(app, client, url) <= 7
-    assert _statements(app, client, url) == 1
+    assert statements(app, client, url, warm=False) <= 7
+    assert statements(app, client, url, warm=False) == 1
 
 
 def test_publication_and_unpublication_of_a_service_show_at_once(client, session, org):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import statements
 from factories import make_org, make_project, make_service
-from sqlalchemy import event
 
 from nko_openness.models import ProjectFunding, ProjectResult
 from nko_openness.services.catalog import encode_cursor
@@ -62,25 +62,6 @@ class World:
             "HSDS organization": f"/nko/api/hsds/organizations/{self.orgs[0].uuid}",
             "HSDS services": "/nko/api/hsds/services",
         }
-
-
-def statements(app, client, url: str) -> int:
-    """SQL statements one request sends, after a first request has warmed any caches."""
-    engine = app.extensions["nko_openness"].db.engine
-    assert client.get(url).status_code == 200, url
-    sent = []
-
-    def count(*_args):
-        sent.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-        response.get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return len(sent)
 
 
 @pytest.fixture
