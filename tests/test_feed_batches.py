@@ -12,7 +12,7 @@ from factories import make_org, make_project, make_service
 
 from nko_openness import hookimpl
 from nko_openness.models import ProjectFunding, ProjectResult
-from nko_openness.services import feed, hsds_query
+from nko_openness.services import feed, hsds_query, hsds_rows
 from nko_openness.services.hsds import HSDS_TYPES, ExportContext, iso, sub_id, to_hsds
 from nko_openness.services.workflow import commit_and_announce, mark_unpublished
 from nko_openness.views import api
@@ -137,3 +137,17 @@ def test_sub_id_is_uuid5():
         parent = uuid.uuid4()
         for name in ("phone", f"attribute:дети-{n}", f"website:{n}", ""):
             assert sub_id(parent, name) == str(uuid.uuid5(parent, name))
+
+
+def test_by_uuid_returns_only_public_records(app, session, published):
+    """Liveness is checked in Python: withdrawn, never published, children of a withdrawn
+    organization and unknown uuids are left out; everything else is there."""
+    records, hidden = published
+    withdrawn_org = records[4]
+    commit_and_announce(session, app, mark_unpublished(session, withdrawn_org, "mod", "нет"))
+    gone = {withdrawn_org.uuid, hidden.uuid, *(r.uuid for r in records[5:8])}
+    for model in feed.SNAPSHOT_ORDER:
+        mine = [r for r in [*records, hidden] if isinstance(r, model)]
+        asked = [r.uuid for r in mine] + [uuid.uuid4()]
+        found = hsds_rows.BatchLoader(session, model).by_uuid(asked)
+        assert {r.uuid for r in found} == {r.uuid for r in mine} - gone, model

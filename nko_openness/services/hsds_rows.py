@@ -78,10 +78,6 @@ def _rows(model) -> Select:
     return select(*[c for c in table.c if c.name not in _UNEXPORTED])
 
 
-def _live_rows(model) -> Select:
-    return _rows(model).where(model.__table__.c.live.is_(True))
-
-
 # Workflow and bookkeeping columns no HSDS object shows: not fetched, not converted.
 _UNEXPORTED = frozenset({"sort_name", "status", "has_unpublished_changes", "version",
                          "live_version", "first_published_at", "created_at", "updated_at"})
@@ -97,7 +93,6 @@ class BatchLoader:
         # row through the ORM's result machinery.
         self.conn = session.connection()
         self.model = model
-        self.stmt = _live_rows(model)
         self.keyset = _rows(model)
         self._categories: dict[int, tuple[int, int, _Category]] | None = None
 
@@ -126,8 +121,13 @@ class BatchLoader:
         if not public_ids:
             return []
         table = self.model.__table__
-        result = self.conn.execute(self.stmt.where(table.c.uuid.in_(public_ids)))
-        return self._build(result.keys(), result.all())
+        # Liveness checked here, not in the WHERE: with ``live`` there, SQLite's statistics
+        # chose the (live, name, id) index for a few hundred uuids (at 1,000 organizations)
+        # and walked every live row, a plan whose cost grows with the table. Only the uuid
+        # index is left to choose. (Sorting the uuids would change nothing: SQLite sorts an
+        # IN list itself.)
+        result = self.conn.execute(self.keyset.where(table.c.uuid.in_(public_ids)))
+        return self._build(result.keys(), [row for row in result.all() if row.live])
 
     # -- one batch --------------------------------------------------------------------------
 
