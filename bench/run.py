@@ -115,7 +115,8 @@ def measure_feed(dbs, apps, scales, args, say) -> dict:
     say("  changes feed: pages of 500 at the start and the end")
     feed_pages = feeds.measure_pages(apps, args.rounds)
     out = {"pages": {scale: {"total_changes": r.total_changes, "start": r.start.to_json(),
-                             "end": r.end.to_json(), "items": r.items}
+                             "end": r.end.to_json(), "start_cpu": r.start_cpu.to_json(),
+                             "end_cpu": r.end_cpu.to_json(), "items": r.items}
                      for scale, r in feed_pages.items()}}
     say("  changes feed: a consumer following it")
     out["follow"] = feeds.follow(apps[str(scales["full"])])
