@@ -67,8 +67,7 @@ def setup_database(app: Flask, database_url: str | None) -> Database:
         )
     url = database_url or "sqlite:///" + app.instance_path + "/nko_openness.sqlite3"
     engine = create_engine(url, **_engine_options(url))
-    # Read here, with the engine it configures (the host's shared engine is left as it is);
-    # get, not setdefault, until NkoOpenness's docstring lists the key (test_extension).
+    # Only the module's own engine: a host's shared one is configured by the host.
     _configure_sqlite(engine, app.config.get("NKO_SQLITE_CACHE_KB", SQLITE_CACHE_KB))
     factory = scoped_session(
         sessionmaker(bind=engine),

@@ -9,7 +9,7 @@ from typing import Any
 import pluggy
 from flask import Flask
 
-from .db import Database, setup_database
+from .db import SQLITE_CACHE_KB, Database, setup_database
 from .fragments import FragmentCache
 from .i18n import N_
 from .plugins import make_plugin_manager
@@ -80,6 +80,9 @@ class NkoOpenness:
         Memory per process for the page cache: the organization page's rendered parts and
         the category counts, kept until the data they show changes (docs/caching.md);
         ``0`` switches it off.
+    ``NKO_SQLITE_CACHE_KB`` [``16 * 1024``]
+        SQLite page cache per connection of the module's own engine, in KiB (docs/feed.md);
+        ``0`` keeps SQLite's default of 2 MB. A host's shared engine is left as it is.
     """
 
     def __init__(self, app: Flask | None = None, *, plugins=None):
@@ -112,6 +115,7 @@ class NkoOpenness:
                 "NKO_LANGUAGES": ("ru", "en"),
                 "NKO_TRANSLATION_DIRECTORIES": [],
                 "NKO_PAGE_CACHE_BYTES": 32 * 1024 * 1024,
+                "NKO_SQLITE_CACHE_KB": SQLITE_CACHE_KB,
             }.items()
         }
         os.makedirs(app.instance_path, exist_ok=True)
