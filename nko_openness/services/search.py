@@ -40,8 +40,11 @@ from .search_text import Term, highlight, query_terms, snippet
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deeper than this a resident refines the query instead
 TOTAL_CAP = 1000  # "Найдено более 1000"
-RANK_CAP = 5000  # matches ranked for one query; beyond it the order is approximate
-FACET_CAP = 2000  # facet counts look at no more matched documents than this
+# Matches ranked for one query; beyond it the order is approximate. Ranking is what a capped
+# query costs (PostgreSQL detoasts each candidate's vector): at 220,000 organizations 5000
+# made the search 3.1x its cost at 1,000, 1000 makes it 1.4-2.3x (docs/search.md).
+RANK_CAP = 1000
+FACET_CAP = 1000  # facet counts look at no more matched documents than this
 FACET_VALUES_SHOWN = 12
 MAX_QUERY_LENGTH = 200
 MAX_FILTER_VALUES = 20
