@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from bench import report
+from bench.stats import per_call_ms
 
 
 def _sample(median: float) -> dict:
@@ -45,3 +48,9 @@ def test_feed_section_prints_wall_and_cpu():
     lines = report._feed_section({"pages": {"1000": _page(50, 40, 350)}}, "1000", "220000")
     assert any("| 1 000 | 1 | 50.0 (50.0–50.0) | 40.0 (40.0–40.0) | 350 |" in line
                for line in lines)
+
+
+def test_per_call_ms_times_with_the_collector_off_and_restores_it():
+    seen = []
+    per_call_ms(lambda: seen.append(gc.isenabled()), 2)
+    assert seen == [False, False] and gc.isenabled()
