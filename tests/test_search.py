@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from factories import make_org, make_project, make_service
+from searching import find
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import MultiDict
 
@@ -16,14 +17,6 @@ from nko_openness.services.workflow import (
     mark_unpublished,
     save_revision,
 )
-
-
-def find(app, session, q="", **filters):
-    args = MultiDict([("q", q)])
-    for name, values in filters.items():
-        for value in values if isinstance(values, list | tuple) else [values]:
-            args.add(name, value)
-    return search.search(session, search.parse_request(args, app), app)
 
 
 def titles(result) -> list[str]:

@@ -6,22 +6,14 @@ from collections import Counter
 
 import pytest
 from factories import make_org, make_service
+from searching import find
 from sqlalchemy import event, select
-from werkzeug.datastructures import MultiDict
 
 from nko_openness.models import SearchDocument, SearchFacet
 from nko_openness.services import search
 
 WHOLE = [f"Спорт для всех, группа {n}" for n in range(4)]
 PREFIX_ONLY = "Спортивная секция"
-
-
-def find(app, session, q="", **filters):
-    args = MultiDict([("q", q)])
-    for name, values in filters.items():
-        for value in values if isinstance(values, list | tuple) else [values]:
-            args.add(name, value)
-    return search.search(session, search.parse_request(args, app), app)
 
 
 def titles(result) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_app
 from factories import make_org, make_service
+from searching import find
 from sqlalchemy import inspect, select, text
 from werkzeug.datastructures import MultiDict
 
@@ -13,11 +14,6 @@ from nko_openness.models import Base, Organization, SearchDocument
 from nko_openness.models.search import FTS_TABLE, VECTOR_COLUMN, VECTOR_INDEX
 from nko_openness.services import search
 from nko_openness.services.vocabulary import seed_categories
-
-
-def find(app, session, q="", **filters):
-    args = MultiDict([("q", q), *((k, v) for k, vs in filters.items() for v in vs)])
-    return search.search(session, search.parse_request(args, app), app)
 
 
 def titles(result) -> list[str]:
