@@ -178,15 +178,19 @@ def _facet_condition(name: str, values: list[str]):
                           SearchFacet.facet == name, SearchFacet.value.in_(values))
 
 
+def _filtered(stmt: Select, filters: dict[str, list[str]], skip: str | None = None) -> Select:
+    for name, values in filters.items():
+        if name != skip:
+            stmt = stmt.where(_facet_condition(name, values))
+    return stmt
+
+
 def _base(match: Match | None, filters: dict[str, list[str]],
           skip: str | None = None) -> Select:
     stmt = select(SearchDocument.id)
     if match is not None:
         stmt = match.apply(stmt)
-    for name, values in filters.items():
-        if name != skip:
-            stmt = stmt.where(_facet_condition(name, values))
-    return stmt
+    return _filtered(stmt, filters, skip)
 
 
 def _candidates(session: Session, matched: Match | None, filters) -> list[tuple[int, float]]:
@@ -212,9 +216,8 @@ def _page(session: Session, matched, filters, candidates, page: int, page_size: 
         documents = [by_id[id_] for id_ in ids if id_ in by_id]
     else:
         # Browsing walks the title index; the candidates only counted.
-        stmt = select(SearchDocument).order_by(SearchDocument.sort_title, SearchDocument.id)
-        for name, values in filters.items():
-            stmt = stmt.where(_facet_condition(name, values))
+        stmt = _filtered(select(SearchDocument), filters).order_by(SearchDocument.sort_title,
+                                                                   SearchDocument.id)
         documents = list(session.scalars(stmt.limit(page_size + 1).offset(offset)))
     return documents[:page_size], len(documents) > page_size
 
@@ -289,6 +292,7 @@ def _facet_results(session: Session, counts, filters, facet_list) -> list[FacetR
         )
         results.append(FacetResult(facet.name, str(facet.label), values))
     return results
+
 
 # -- the search ----------------------------------------------------------------------------
 
