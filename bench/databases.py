@@ -29,10 +29,10 @@ PG_DATABASE = "nko_bench"
 # Anything that changes the generated rows invalidates a cached database; schema changes reach
 # it through the migrations (see ``prepare``), and the indexed text is fingerprinted by what
 # the text functions return for a sample, so adding a function to search_text.py keeps it.
-FINGERPRINT_FILES = ("nko_openness/services/generator.py",
-                     "nko_openness/services/generator_plan.py",
-                     "nko_openness/services/generator_text.py",
-                     "nko_openness/services/generator_writers.py")
+FINGERPRINT_FILES = ("nko_openness/devdata/generator.py",
+                     "nko_openness/devdata/generator_plan.py",
+                     "nko_openness/devdata/generator_text.py",
+                     "nko_openness/devdata/generator_writers.py")
 TEXT_SAMPLE = ("<p>Оказываем <strong>бесплатную</strong> юридическую помощь ветеранам, "
                "многодетным семьям &amp; людям с инвалидностью.</p><ul><li>Ёлочные "
                "праздники</li><li>Social adaptation</li></ul>")
@@ -48,7 +48,7 @@ class Database:
 
 
 def fingerprint() -> str:
-    from nko_openness.services import search_text
+    from nko_openness.search import text as search_text
 
     digest = hashlib.sha256()
     for name in FINGERPRINT_FILES:
@@ -141,7 +141,7 @@ def _reset(db: Database, schema: str) -> None:
 
 
 def _build(db: Database, orgs: int, seed: int, say) -> dict:
-    from nko_openness.services.generator import generate
+    from nko_openness.devdata.generator import generate
 
     app = make_host(db.url)
     migrate.upgrade(app)

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from nko_openness import NkoOpenness
-from nko_openness.db import db_session
+from nko_openness.core.db import db_session
 from nko_openness.models import Organization
 
 BARE_TEMPLATE = "<h1>{{ org.name }}</h1>"

@@ -15,8 +15,8 @@ from urllib.parse import quote_plus
 from flask import Flask
 from sqlalchemy import event, func, select
 
+from nko_openness.catalog.queries import encode_cursor
 from nko_openness.models import BeneficiaryCategory, Organization, Project, Service
-from nko_openness.services.catalog import encode_cursor
 
 from .stats import Sample, per_call_ms
 

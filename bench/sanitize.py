@@ -1,12 +1,12 @@
-"""Sanitizing a 10 KB and a 100 KB document with each backend of nko_openness.sanitizer."""
+"""Sanitizing a 10 KB and a 100 KB document with each backend of nko_openness.core.sanitizer."""
 
 from __future__ import annotations
 
 import time
 from random import Random
 
-from nko_openness.sanitizer import Sanitizer
-from nko_openness.services.generator_text import TextFactory
+from nko_openness.core.sanitizer import Sanitizer
+from nko_openness.devdata.generator_text import TextFactory
 
 from .stats import Sample
 

@@ -18,7 +18,7 @@ def db_cli():
 @click.argument("revision", default="head")
 def db_upgrade(revision):
     """Upgrade the module's tables to REVISION (default: head)."""
-    from .migrate import upgrade
+    from nko_openness.migrate import upgrade
 
     upgrade(current_app, revision)
     click.echo(f"nko_openness: upgraded to {revision}")
@@ -28,7 +28,7 @@ def db_upgrade(revision):
 @click.argument("revision", default="-1")
 def db_downgrade(revision):
     """Downgrade the module's tables to REVISION (default: one step back; 'base' drops all)."""
-    from .migrate import downgrade
+    from nko_openness.migrate import downgrade
 
     downgrade(current_app, revision)
     click.echo(f"nko_openness: downgraded to {revision}")
@@ -37,7 +37,7 @@ def db_downgrade(revision):
 @db_cli.command("current")
 def db_current():
     """Show the module's current migration revision."""
-    from .migrate import current_revision
+    from nko_openness.migrate import current_revision
 
     click.echo(current_revision(current_app) or "base")
 
@@ -45,8 +45,8 @@ def db_current():
 @nko_cli.command("seed-categories")
 def seed_categories_command():
     """Load or refresh the beneficiary category vocabulary."""
-    from .db import db_session
-    from .services.vocabulary import seed_categories
+    from nko_openness.core.db import db_session
+    from nko_openness.publishing.vocabulary import seed_categories
 
     session = db_session()
     added = seed_categories(session, current_app)
@@ -57,8 +57,8 @@ def seed_categories_command():
 @nko_cli.command("load-demo")
 def load_demo_command():
     """Load the Belogorsk demo organizations, services and projects (idempotent)."""
-    from .db import db_session
-    from .services.demo import load_demo
+    from nko_openness.core.db import db_session
+    from nko_openness.devdata.demo import load_demo
 
     session = db_session()
     summary = load_demo(session, current_app)
@@ -71,7 +71,7 @@ def plugins_command(as_json):
     """List installed plugins (entry points) and enabled ones with the hooks each implements."""
     import json
 
-    from .plugins import ENTRY_POINT_GROUP, describe
+    from nko_openness.core.plugins import ENTRY_POINT_GROUP, describe
 
     info = describe(current_app)
     if as_json:
@@ -99,8 +99,8 @@ def token_cli():
 @click.argument("name")
 def token_create(name):
     """Create a token for NAME (say, the Resource Centre); the token is shown only once."""
-    from .db import db_session
-    from .services.feed import create_token
+    from nko_openness.core.db import db_session
+    from nko_openness.export.feed import create_token
 
     session = db_session()
     token, secret = create_token(session, name, created_by="cli")
@@ -113,8 +113,8 @@ def token_create(name):
 @click.argument("token_id")
 def token_revoke(token_id):
     """Revoke a token by its number or prefix from `flask nko token list`."""
-    from .db import db_session
-    from .services.feed import revoke_token
+    from nko_openness.core.db import db_session
+    from nko_openness.export.feed import revoke_token
 
     session = db_session()
     token = revoke_token(session, token_id)
@@ -127,8 +127,8 @@ def token_revoke(token_id):
 @token_cli.command("list")
 def token_list():
     """List tokens: number, prefix, name, created, revoked."""
-    from .db import db_session
-    from .services.feed import list_tokens
+    from nko_openness.core.db import db_session
+    from nko_openness.export.feed import list_tokens
 
     for token in list_tokens(db_session()):
         state = f"отозван {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "действует"
@@ -145,7 +145,7 @@ def token_list():
               help="Перестроить поисковый индекс после загрузки.")
 def generate_command(orgs, seed, search_index):
     """Generate synthetic NKOs with services, projects and edit history (for benchmarks)."""
-    from .services.generator import GeneratorError, generate
+    from nko_openness.devdata.generator import GeneratorError, generate
 
     try:
         stats = generate(current_app, orgs, seed, progress=click.echo,
@@ -165,8 +165,8 @@ def search_cli():
               help="Организаций за один шаг.")
 def search_reindex(batch):
     """Rebuild the search index from the published records, in one transaction."""
-    from .db import db_session
-    from .services.search import ensure_index, rebuild
+    from nko_openness.core.db import db_session
+    from nko_openness.search.index import ensure_index, rebuild
 
     ensure_index(current_app.extensions["nko_openness"].db.engine)
     session = db_session()

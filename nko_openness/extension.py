@@ -9,10 +9,10 @@ from typing import Any
 import pluggy
 from flask import Flask
 
-from .db import SQLITE_CACHE_KB, Database, setup_database
-from .fragments import FragmentCache
-from .i18n import N_
-from .plugins import make_plugin_manager
+from nko_openness.core.db import SQLITE_CACHE_KB, Database, setup_database
+from nko_openness.core.fragments import FragmentCache
+from nko_openness.core.i18n import N_
+from nko_openness.core.plugins import make_plugin_manager
 
 
 @dataclass
@@ -128,10 +128,10 @@ class NkoOpenness:
         )
         app.extensions["nko_openness"] = state
 
-        from .cli import nko_cli
-        from .i18n import init_i18n
-        from .plugins import init_plugins
-        from .views import register_views
+        from nko_openness.cli import nko_cli
+        from nko_openness.core.i18n import init_i18n
+        from nko_openness.core.plugins import init_plugins
+        from nko_openness.web import register_views
 
         init_plugins(app)
         init_i18n(app)

@@ -16,7 +16,7 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from .extension import get_state
+from nko_openness.extension import get_state
 
 # Never "alembic_version": a host with its own Alembic history keeps it to itself.
 VERSION_TABLE = "nko_openness_alembic_version"
@@ -25,7 +25,7 @@ TABLE_PREFIX = "nko_"
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Reflect only the module's tables, so the host's never show up as "removed"."""
-    from .models.search import is_backend_search_object
+    from nko_openness.models.search import is_backend_search_object
 
     # The full-text objects are backend DDL outside the models (models/search.py).
     if is_backend_search_object(type_, name):
@@ -58,7 +58,7 @@ def render_item(type_: str, obj: Any, autogen_context) -> str | bool:
 
 def context_options(dialect_name: str) -> dict[str, Any]:
     """Options for MigrationContext/EnvironmentContext, shared by env.py and the tests."""
-    from .models import Base
+    from nko_openness.models import Base
 
     return {
         "target_metadata": Base.metadata,

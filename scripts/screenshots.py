@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from examples.host_site.app import create_app  # noqa: E402
 from nko_openness import migrate  # noqa: E402
+from nko_openness.devdata.demo import load_demo  # noqa: E402
 from nko_openness.models import Organization  # noqa: E402
-from nko_openness.services.demo import load_demo  # noqa: E402
-from nko_openness.views.accessibility import COOKIE_NAME, cookie_value  # noqa: E402
+from nko_openness.web.accessibility import COOKIE_NAME, cookie_value  # noqa: E402
 
 CHROMIUM = os.environ.get("NKO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

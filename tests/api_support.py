@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from nko_openness.services import hsds
+from nko_openness.export import hsds
 
 BASE = "https://hsds.example/3.1/schema/"
 
@@ -114,8 +114,8 @@ def published_set(client, headers=None) -> dict[tuple[str, str], dict]:
 def stage_edit(session, record, **changes) -> None:
     """An editor's save: a live record keeps its row and gets a draft revision (cabinet rules)."""
     from nko_openness.models import Revision
-    from nko_openness.services.workflow import apply_snapshot, entity_type, save_revision
-    from nko_openness.services.workflow import snapshot as record_snapshot
+    from nko_openness.publishing.workflow import apply_snapshot, entity_type, save_revision
+    from nko_openness.publishing.workflow import snapshot as record_snapshot
 
     data = {**record_snapshot(record), **changes}
     if not record.live:

@@ -8,7 +8,7 @@ import pytest
 from flask import has_request_context, request
 
 from nko_openness import hookimpl
-from nko_openness.services.permissions import grant_editor
+from nko_openness.publishing.permissions import grant_editor
 
 USER_HEADER = "X-Test-User"
 

@@ -142,7 +142,7 @@ def app(app_database_url, tmp_path, app_config):
     app = make_app(app_database_url, tmp_path, **app_config)
     state = app.extensions["nko_openness"]
     with app.app_context():
-        from nko_openness.services.vocabulary import seed_categories
+        from nko_openness.publishing.vocabulary import seed_categories
 
         seed_categories(state.db.session, app)
         state.db.session.commit()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+from nko_openness.core.validators import inn_check_digits, ogrn_check_digit
 from nko_openness.models import Organization, Project, Service
-from nko_openness.services.vocabulary import categories_by_slug
-from nko_openness.services.workflow import mark_published, save_revision
-from nko_openness.validators import inn_check_digits, ogrn_check_digit
+from nko_openness.publishing.vocabulary import categories_by_slug
+from nko_openness.publishing.workflow import mark_published, save_revision
 
 _counter = itertools.count(1)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from factories import make_org, make_project, make_service
 
 from nko_openness.models import Organization
-from nko_openness.services.workflow import mark_deleted
+from nko_openness.publishing.workflow import mark_deleted
 
 
 class WorkflowHistory:

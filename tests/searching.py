@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from nko_openness.services import search
+from nko_openness.search import query as search
 
 
 def find(app, session, q="", **filters):

@@ -9,7 +9,7 @@ from factories import make_org
 
 from examples.host_site.app import create_app
 from nko_openness.models import Base
-from nko_openness.views.accessibility import COOKIE_NAME, A11ySettings, cookie_value, safe_next
+from nko_openness.web.accessibility import COOKIE_NAME, A11ySettings, cookie_value, safe_next
 
 
 def html_class(page: str) -> str:

@@ -12,7 +12,7 @@ from api_support import Consumer, published_set, stage_edit
 from factories import make_org, make_project, make_service
 
 from nko_openness.models import Change
-from nko_openness.services.workflow import (
+from nko_openness.publishing.workflow import (
     approve,
     commit_and_announce,
     mark_deleted,
@@ -253,7 +253,7 @@ def test_a_publisher_stuck_mid_commit_gives_503_not_a_gap(session, app, client, 
     engine = app.extensions["nko_openness"].db.engine
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
-    from nko_openness.services import feed as feed_service
+    from nko_openness.export import feed as feed_service
 
     monkeypatch.setattr(feed_service, "LOCK_TIMEOUT_MS", 200)
     org = make_org(session)

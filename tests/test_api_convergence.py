@@ -16,15 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from nko_openness.models import (
-    Change,
-    Organization,
-    Project,
-    Revision,
-    Service,
-    WorkflowEvent,
-)
-from nko_openness.services.workflow import approve, mark_deleted, mark_unpublished
+from nko_openness.models import Change, Organization, Project, Revision, Service, WorkflowEvent
+from nko_openness.publishing.workflow import approve, mark_deleted, mark_unpublished
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from api_support import assert_valid, ndjson
 from factories import make_org, make_project, make_service
 
+from nko_openness.export import hsds
 from nko_openness.models import ProjectFunding, ProjectResult
-from nko_openness.services import hsds
-from nko_openness.services.workflow import mark_unpublished
+from nko_openness.publishing.workflow import mark_unpublished
 
 
 @pytest.fixture

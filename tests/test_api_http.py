@@ -9,8 +9,8 @@ from api_support import assert_valid
 from factories import make_org, make_service
 
 from nko_openness import hookimpl
+from nko_openness.export import feed
 from nko_openness.models import ApiToken
-from nko_openness.services import feed
 
 
 class InternalFieldPlugin:

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from nko_openness.services import hsds
+from nko_openness.export import hsds
 
 DOC_URI = "https://nko.example/openapi.json"
 

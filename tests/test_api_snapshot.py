@@ -11,10 +11,10 @@ from api_support import Consumer, canonical, ndjson, published_set
 from factories import make_org, make_service
 from sqlalchemy import insert
 
+from nko_openness.export import feed
+from nko_openness.export.hsds import ExportContext
 from nko_openness.models import Organization
-from nko_openness.services import feed
-from nko_openness.services.hsds import ExportContext
-from nko_openness.services.workflow import commit_and_announce, mark_unpublished
+from nko_openness.publishing.workflow import commit_and_announce, mark_unpublished
 
 
 def test_json_and_ndjson_carry_the_published_set_and_as_of_seq(session, client, app):

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from nko_openness import hookimpl
 from nko_openness.models import Project, Revision, Service, Status, WorkflowEvent
-from nko_openness.services import disclosure
-from nko_openness.services.workflow import approve, latest_revision
+from nko_openness.publishing import disclosure
+from nko_openness.publishing.workflow import approve, latest_revision
 
 CABINET = "/nko/cabinet"
 
@@ -291,7 +291,7 @@ def test_submit_of_a_changed_record_is_a_conflict(editor, session, orgs):
 
 
 def test_returned_record_shows_the_moderators_comment(editor, session, orgs):
-    from nko_openness.services.workflow import mark_returned, mark_submitted
+    from nko_openness.publishing.workflow import mark_returned, mark_submitted
 
     org_a, _ = orgs
     mark_submitted(session, org_a, "editor-a", org_a.version)

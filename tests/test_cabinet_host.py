@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from examples.host_site.app import create_app
+from nko_openness.devdata.demo import load_demo
 from nko_openness.migrate import upgrade
 from nko_openness.models import Membership, Organization, Project, Service, Status
-from nko_openness.services import documents
-from nko_openness.services.demo import load_demo
-from nko_openness.services.workflow import approve
+from nko_openness.publishing import documents
+from nko_openness.publishing.workflow import approve
 
 
 @pytest.fixture

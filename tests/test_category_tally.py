@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select, update
 
 from nko_openness import migrate
+from nko_openness.catalog import queries as catalog
+from nko_openness.devdata.generator import generate
 from nko_openness.models import BeneficiaryCategory, CategoryTally, Organization
-from nko_openness.services import catalog, search_index
-from nko_openness.services.generator import generate
-from nko_openness.services.vocabulary import categories_by_slug, seed_categories
-from nko_openness.services.workflow import approve, mark_deleted, mark_unpublished
+from nko_openness.publishing.vocabulary import categories_by_slug, seed_categories
+from nko_openness.publishing.workflow import approve, mark_deleted, mark_unpublished
+from nko_openness.search import index as search_index
 
 
 def by_slug(session, counts: dict[int, int]) -> dict[str, int]:

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from conftest import make_app
 
-from nko_openness.db import SQLITE_CACHE_KB
+from nko_openness.core.db import SQLITE_CACHE_KB
 
 
 def _sqlite_default_cache_size() -> int:

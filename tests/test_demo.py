@@ -12,11 +12,8 @@ from conftest import shared_path
 from factories import make_org
 from sqlalchemy import func, select
 
-from nko_openness.models import Change, Organization, Project, Revision, Service, Status
-from nko_openness.services.demo import load_demo, plural, read_demo_data
-from nko_openness.services.workflow import entity_type, is_public
-from nko_openness.validators import validate_inn, validate_kpp, validate_ogrn
-from nko_openness.vocabularies import (
+from nko_openness.core.validators import validate_inn, validate_kpp, validate_ogrn
+from nko_openness.core.vocabularies import (
     ACTIVITY_TYPES,
     BENEFICIARY_CATEGORIES,
     FORMS_WITHOUT_LEGAL_ENTITY,
@@ -24,6 +21,9 @@ from nko_openness.vocabularies import (
     PROJECT_STATUSES,
     SERVICE_STATUSES,
 )
+from nko_openness.devdata.demo import load_demo, plural, read_demo_data
+from nko_openness.models import Change, Organization, Project, Revision, Service, Status
+from nko_openness.publishing.workflow import entity_type, is_public
 
 RESOLUTION_PROJECTS = ("Стартуют все", "Чистый берег", "Защитим детей от наркотиков")
 HTML_FIELDS = {"description", "mission", "goal", "tasks"}

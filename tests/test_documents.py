@@ -14,8 +14,8 @@ from factories import make_org
 from sqlalchemy import select
 
 from nko_openness.models import Document
-from nko_openness.services import documents
-from nko_openness.services.documents import DocumentRejected, check_pdf
+from nko_openness.publishing import documents
+from nko_openness.publishing.documents import DocumentRejected, check_pdf
 
 MAX_SIZE = 20_000
 CABINET = "/nko/cabinet"

@@ -11,11 +11,11 @@ from api_support import ndjson
 from factories import make_org, make_project, make_service
 
 from nko_openness import hookimpl
+from nko_openness.api import views as api
+from nko_openness.export import feed, hsds_query, hsds_rows
+from nko_openness.export.hsds import HSDS_TYPES, ExportContext, iso, sub_id, to_hsds
 from nko_openness.models import ProjectFunding, ProjectResult
-from nko_openness.services import feed, hsds_query, hsds_rows
-from nko_openness.services.hsds import HSDS_TYPES, ExportContext, iso, sub_id, to_hsds
-from nko_openness.services.workflow import commit_and_announce, mark_unpublished
-from nko_openness.views import api
+from nko_openness.publishing.workflow import commit_and_announce, mark_unpublished
 
 
 class DistrictField:

@@ -13,9 +13,9 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from nko_openness import hookimpl
-from nko_openness.field_display import display_values
-from nko_openness.field_values import FieldValueError, clean_value, stored_value
-from nko_openness.fields import (
+from nko_openness.core.plugins import PluginError
+from nko_openness.fields.display import display_values
+from nko_openness.fields.specs import (
     FieldSpec,
     clean_extra,
     exported_values,
@@ -23,8 +23,8 @@ from nko_openness.fields import (
     json_schema,
     make_spec,
 )
+from nko_openness.fields.values import FieldValueError, clean_value, stored_value
 from nko_openness.models import Organization, Project
-from nko_openness.plugins import PluginError
 
 DISTRICTS = [("center", "Центральный", "Centre"), ("north", "Северный", "North"),
              ("south", "Южный", "South")]

@@ -12,13 +12,13 @@ from test_fields import CityFields
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 
-from nko_openness.field_forms import (
+from nko_openness.fields.forms import (
     extend_form,
     extra_fields_of,
     extra_from_form,
     form_data_from_extra,
 )
-from nko_openness.fields import clean_extra
+from nko_openness.fields.specs import clean_extra
 
 MACRO = ('{% from "nko_openness/_extra_fields.html" import extra_inputs with context %}'
          "{{ extra_inputs(form) }}")
@@ -51,7 +51,7 @@ def test_extend_form_adds_the_plugin_fields_to_a_subclass(app, tmp_path):
 
 
 def test_real_cabinet_forms_can_be_extended(app):
-    from nko_openness.forms import FORMS
+    from nko_openness.cabinet.forms import FORMS
 
     with app.test_request_context():
         for entity, form_class in FORMS.items():

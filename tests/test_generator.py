@@ -8,19 +8,11 @@ import pytest
 from factories import make_org
 from sqlalchemy import select
 
-from nko_openness.models import (
-    Base,
-    Change,
-    Organization,
-    Project,
-    Revision,
-    Service,
-    Status,
-)
-from nko_openness.sanitizer import Sanitizer
-from nko_openness.services.generator import generate
-from nko_openness.validators import validate_inn, validate_kpp, validate_ogrn
-from nko_openness.vocabularies import LEGAL_FORMS
+from nko_openness.core.sanitizer import Sanitizer
+from nko_openness.core.validators import validate_inn, validate_kpp, validate_ogrn
+from nko_openness.core.vocabularies import LEGAL_FORMS
+from nko_openness.devdata.generator import generate
+from nko_openness.models import Base, Change, Organization, Project, Revision, Service, Status
 
 ORGS = 40
 

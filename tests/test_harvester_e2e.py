@@ -22,7 +22,7 @@ from test_harvester_support import LiveSite, canonical, regional_rows, replica_r
 from nko_openness.harvester import Harvester, SourceConfig, store
 from nko_openness.harvester.schema import source
 from nko_openness.models import Organization, Project, Service
-from nko_openness.services.workflow import (
+from nko_openness.publishing.workflow import (
     approve,
     commit_and_announce,
     mark_deleted,

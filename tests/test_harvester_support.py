@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, select
 from werkzeug.serving import make_server
 
 from examples.host_site.app import create_app
+from nko_openness.devdata.demo import load_demo
 from nko_openness.harvester.schema import record, regional_organization, source
 from nko_openness.migrate import upgrade
-from nko_openness.services.demo import load_demo
 
 _templates: dict[bool, Path] = {}
 

@@ -132,7 +132,7 @@ class Trickle(io.RawIOBase):
 
 
 def json_snapshot(items, count=None, tail="") -> bytes:
-    # The module's own layout (views/api.py): header keys, streamed items, a count trailer.
+    # The module's own layout (api/views.py): header keys, streamed items, a count trailer.
     body = ",".join("\n" + json.dumps(i, ensure_ascii=False) for i in items)
     count = len(items) if count is None else count
     return (f'{{"as_of_seq":12345,"hsds_version":"3.1","items":[{body}\n],"count":{count}}}\n'

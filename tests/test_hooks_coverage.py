@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nko_openness import hookspecs
-from nko_openness.plugins import hookspecs_names
+from nko_openness.core import hookspecs
+from nko_openness.core.plugins import hookspecs_names
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "plugins.md"

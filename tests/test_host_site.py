@@ -7,8 +7,8 @@ import re
 import pytest
 
 from examples.host_site.app import create_app
+from nko_openness.devdata.demo import load_demo
 from nko_openness.migrate import upgrade
-from nko_openness.services.demo import load_demo
 
 
 @pytest.fixture

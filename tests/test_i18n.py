@@ -24,11 +24,11 @@ from flask_babel import Babel, force_locale
 from sqlalchemy import select
 
 from examples.host_site.app import create_app
-from nko_openness.i18n import DOMAIN, ngettext
+from nko_openness.core.i18n import DOMAIN, ngettext
+from nko_openness.devdata.demo import load_demo
 from nko_openness.migrate import upgrade
 from nko_openness.models import Base, Organization, Project, Service
-from nko_openness.services.demo import load_demo
-from nko_openness.views.rendering import money, ru_date
+from nko_openness.web.rendering import money, ru_date
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "nko_openness" / "translations"
@@ -177,7 +177,7 @@ def test_russian_plurals_of_every_counted_noun(bare_app):
     (18, 21, "от 18 до 21 года", "from 18 to 21 years"),
 ])
 def test_age_ranges_agree_with_the_last_number(bare_app, lo, hi, ru, en):
-    from nko_openness.i18n import age_range
+    from nko_openness.core.i18n import age_range
 
     with bare_app.test_request_context():
         with force_locale("ru"):
@@ -345,7 +345,7 @@ def data_strings(app) -> list[str]:
     """Every text the pages may show as data: what the database and the host's config hold."""
     from examples.host_site.auth import DEMO_ACCOUNTS
     from examples.host_site.local_plugin import DEFAULT_CURATOR
-    from nko_openness.sanitizer import html_to_text
+    from nko_openness.core.sanitizer import html_to_text
 
     found: set[str] = {account["name"] for account in DEMO_ACCOUNTS}
     found.update(DEFAULT_CURATOR.values())

@@ -9,9 +9,9 @@ from factories import make_org, make_project, make_service, valid_inn
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from nko_openness.core.validators import RegistrationNumberError
 from nko_openness.models import Change, Organization, Revision, Status, WorkflowEvent
-from nko_openness.services.workflow import mark_deleted, mark_published, mark_unpublished
-from nko_openness.validators import RegistrationNumberError
+from nko_openness.publishing.workflow import mark_deleted, mark_published, mark_unpublished
 
 
 def test_wrong_inn_is_refused_with_the_field_named(session):
@@ -143,7 +143,7 @@ def test_snapshot_and_apply_snapshot_round_trip(session):
     from decimal import Decimal
 
     from nko_openness.models import ProjectFunding, ProjectResult
-    from nko_openness.services.workflow import apply_snapshot, snapshot
+    from nko_openness.publishing.workflow import apply_snapshot, snapshot
 
     org = make_org(session, categories=["children"])
     project = make_project(session, org, categories=["youth"], start_date=date(2024, 3, 1))
@@ -165,7 +165,7 @@ def test_snapshot_and_apply_snapshot_round_trip(session):
 
 def test_approve_applies_the_reviewed_revision_and_refuses_a_stale_one(session):
     from nko_openness.models import Revision
-    from nko_openness.services.workflow import StaleRevision, approve, mark_submitted, snapshot
+    from nko_openness.publishing.workflow import StaleRevision, approve, mark_submitted, snapshot
 
     org = make_org(session)
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from nko_openness import hookimpl
 from nko_openness.models import Change, Document, Revision, Status, WorkflowEvent
-from nko_openness.services import moderation
-from nko_openness.services.workflow import entity_type, mark_submitted, snapshot
+from nko_openness.moderation import review as moderation
+from nko_openness.publishing.workflow import entity_type, mark_submitted, snapshot
 
 
 class FakeUser:
@@ -185,7 +185,7 @@ def test_review_shows_field_by_field_diff_of_published_and_submitted(session, cl
 
 
 def test_diff_service_marks_words_lists_and_result_rows():
-    from nko_openness.services.diff import diff_snapshots
+    from nko_openness.publishing.diff import diff_snapshots
 
     before = {"name": "Спорт", "description": "<p>Занятия для всех</p>",
               "results": [{"indicator": "Участники", "unit": "чел.", "planned": "100.00",

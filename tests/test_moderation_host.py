@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from examples.host_site.app import create_app
+from nko_openness.devdata.demo import load_demo
 from nko_openness.migrate import upgrade
 from nko_openness.models import Organization, Status
-from nko_openness.services.demo import load_demo
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from test_moderation import FakeUser, LoggedIn, edit_draft, submit, text
 
 from nko_openness.models import Status
-from nko_openness.services.permissions import grant_editor
+from nko_openness.publishing.permissions import grant_editor
 
 ROLES = {
     "anonymous": None,
@@ -155,7 +155,7 @@ def test_forged_fields_are_ignored(world, client, login, session):
     assert response.status_code == 302
     session.expire_all()
     assert org.status == Status.RETURNED and org.address is None
-    from nko_openness.services.moderation import history
+    from nko_openness.moderation.review import history
 
     assert history(session, org)[0].user_id == "moderator-1"
 

@@ -12,8 +12,8 @@ from test_moderation import MODERATOR, FakeUser, LoggedIn, edit_draft, review_ur
 
 from examples.host_site import notifications
 from nko_openness.models import Status
-from nko_openness.services.permissions import grant_editor
-from nko_openness.services.workflow import commit_and_announce, mark_submitted
+from nko_openness.publishing.permissions import grant_editor
+from nko_openness.publishing.workflow import commit_and_announce, mark_submitted
 
 EMAILS = {"editor-a": "Анна Редактор <anna@sportiya.example>",
           "editor-b": "boris@sportiya.example"}

@@ -9,8 +9,8 @@ from factories import make_org, make_project, make_service
 from test_moderation import edit_draft
 
 from nko_openness.models import Document, ProjectFunding
-from nko_openness.services import openness
-from nko_openness.services.openness import CHECKLIST, Disclosure, evaluate
+from nko_openness.publishing import openness
+from nko_openness.publishing.openness import CHECKLIST, Disclosure, evaluate
 
 TODAY = date(2025, 6, 1)
 COMPLETE_ORG = {

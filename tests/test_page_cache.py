@@ -12,12 +12,13 @@ from flask_babel import refresh
 from sqlalchemy import select, update
 
 from nko_openness import hookimpl
-from nko_openness.fragments import FragmentCache
+from nko_openness.core.fragments import FragmentCache
 from nko_openness.models import BeneficiaryCategory, Document, Service
-from nko_openness.services import disclosure, moderation
-from nko_openness.services import documents as document_service
-from nko_openness.services.workflow import mark_deleted, mark_submitted, mark_unpublished
-from nko_openness.views.accessibility import COOKIE_NAME, cookie_value
+from nko_openness.moderation import review as moderation
+from nko_openness.publishing import disclosure
+from nko_openness.publishing import documents as document_service
+from nko_openness.publishing.workflow import mark_deleted, mark_submitted, mark_unpublished
+from nko_openness.web.accessibility import COOKIE_NAME, cookie_value
 
 
 def _cache(app) -> FragmentCache:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from nko_openness import hookimpl
 from nko_openness.models import Document, Project, Revision, Service, Status
-from nko_openness.services import documents
-from nko_openness.services.permissions import can, default_permission
-from nko_openness.services.workflow import mark_submitted
+from nko_openness.publishing import documents
+from nko_openness.publishing.permissions import can, default_permission
+from nko_openness.publishing.workflow import mark_submitted
 
 CABINET = "/nko/cabinet"
 

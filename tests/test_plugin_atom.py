@@ -9,8 +9,8 @@ import pytest
 from factories import make_org, make_project, make_service
 
 import nko_atom.entries
-from nko_openness.exporters import get_exporter
-from nko_openness.services import workflow
+from nko_openness.export.exporters import get_exporter
+from nko_openness.publishing import workflow
 
 A = "{http://www.w3.org/2005/Atom}"
 BASE = "http://localhost/nko"

@@ -11,8 +11,8 @@ from factories import make_org, make_project, make_service
 
 import nko_opendata.files
 from nko_openness import hookimpl
-from nko_openness.exporters import exporters
-from nko_openness.services import workflow
+from nko_openness.export.exporters import exporters
+from nko_openness.publishing import workflow
 
 INN = "2804008317"
 BASE = "http://localhost/nko"
@@ -200,8 +200,8 @@ def test_the_example_site_runs_all_first_party_plugins(database_url, tmp_path):
     import feedparser
 
     from examples.host_site.app import create_app
+    from nko_openness.devdata.demo import load_demo
     from nko_openness.migrate import upgrade
-    from nko_openness.services.demo import load_demo
 
     site = create_app({"TESTING": True, "NKO_DATABASE_URL": database_url,
                        "NKO_UPLOAD_FOLDER": str(tmp_path / "uploads"),

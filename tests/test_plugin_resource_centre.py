@@ -14,8 +14,9 @@ from factories import make_org, make_project, make_service
 from sqlalchemy import select
 
 import nko_resource_centre
+from nko_openness.export import feed, hsds
 from nko_openness.models import Change
-from nko_openness.services import feed, hsds, workflow
+from nko_openness.publishing import workflow
 from nko_resource_centre import state
 from nko_resource_centre.delivery import backoff, deliver_pass
 

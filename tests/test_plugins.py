@@ -13,7 +13,7 @@ from conftest import make_app
 from flask import Flask
 
 from nko_openness import NkoOpenness, hookimpl
-from nko_openness.plugins import DEFAULT_HOOKS_NAME, PluginError, hookspecs_names
+from nko_openness.core.plugins import DEFAULT_HOOKS_NAME, PluginError, hookspecs_names
 
 
 def fresh_app(tmp_path, **config) -> Flask:
@@ -185,7 +185,7 @@ def test_implementations_may_take_any_subset_of_the_arguments(tmp_path):
 def test_every_hook_receives_the_app():
     import inspect
 
-    from nko_openness import hookspecs
+    from nko_openness.core import hookspecs
 
     for name in hookspecs_names():
         params = list(inspect.signature(getattr(hookspecs, name)).parameters)
@@ -193,7 +193,7 @@ def test_every_hook_receives_the_app():
 
 
 def test_registering_a_plugin_later_refreshes_what_was_derived(tmp_path):
-    from nko_openness.fields import field_specs
+    from nko_openness.fields.specs import field_specs
 
     app = fresh_app(tmp_path)
     assert field_specs(app, "project") == ()
@@ -279,7 +279,7 @@ def test_module_object_plugin(tmp_path):
 def test_the_minimal_plugin_in_the_docs_works(tmp_path, plugin_dir):
     from pathlib import Path
 
-    from nko_openness.fields import field_specs
+    from nko_openness.fields.specs import field_specs
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text("utf-8")
     source = re.search(r"```python\n# belogorsk_fields.py\n(.*?)```", docs, re.S).group(1)

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from examples.host_site.app import create_app
-from nko_openness.field_forms import extend_form
-from nko_openness.fields import field_specs
+from nko_openness.devdata.demo import load_demo
+from nko_openness.fields.forms import extend_form
+from nko_openness.fields.specs import field_specs
 from nko_openness.migrate import upgrade
 from nko_openness.models import Organization, Project
-from nko_openness.services.demo import load_demo
 
 PLUGIN = "examples.host_site.local_plugin"
 
@@ -40,7 +40,7 @@ def test_the_example_site_enables_its_local_plugin(site):
 
 
 def test_the_fields_appear_in_the_project_form(site):
-    from nko_openness.forms import ProjectForm
+    from nko_openness.cabinet.forms import ProjectForm
 
     form_class = extend_form(ProjectForm, site, "project")
     with site.test_request_context():

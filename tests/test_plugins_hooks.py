@@ -9,10 +9,10 @@ from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select, text
 
 from nko_openness import hookimpl
-from nko_openness.exporters import SimpleExporter, exporters, get_exporter
+from nko_openness.core.plugins import PluginError
+from nko_openness.export.exporters import SimpleExporter, exporters, get_exporter
 from nko_openness.models import BeneficiaryCategory, Project
-from nko_openness.plugins import PluginError
-from nko_openness.services import workflow
+from nko_openness.publishing import workflow
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_nko_beneficiary_categories_are_seeded_and_shown(app, session, client):
 
 
 def test_nko_validate_errors_stop_the_save(app, session, register):
-    from nko_openness.services.disclosure import DisclosureInvalid, create_record
+    from nko_openness.publishing.disclosure import DisclosureInvalid, create_record
 
     seen = []
 
@@ -243,7 +243,7 @@ class HostUser:
 
 
 def test_nko_permission_decides_first_and_none_defers(app, session, register):
-    from nko_openness.services.permissions import can
+    from nko_openness.publishing.permissions import can
 
     org = make_org(session)
     visitor, clerk = None, HostUser("clerk")
@@ -266,7 +266,7 @@ def test_nko_permission_decides_first_and_none_defers(app, session, register):
 
 
 def test_nko_current_user_from_the_host(app, register):
-    from nko_openness.services.permissions import current_user
+    from nko_openness.publishing.permissions import current_user
 
     with app.test_request_context():
         assert current_user() is None  # no Flask-Login on the test app: a visitor
@@ -278,7 +278,7 @@ def test_nko_current_user_from_the_host(app, register):
 def test_nko_current_user_default_is_flask_login(app):
     from flask_login import LoginManager, UserMixin, login_user
 
-    from nko_openness.services.permissions import current_user
+    from nko_openness.publishing.permissions import current_user
 
     class User(UserMixin):
         id = "7"

@@ -8,7 +8,7 @@ import pytest
 from factories import make_org, make_project, make_service
 from sqlalchemy.exc import OperationalError
 
-from nko_openness.services.workflow import mark_unpublished
+from nko_openness.publishing.workflow import mark_unpublished
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_stored_html_is_rendered_and_plain_fields_are_escaped(client, session):
 
 
 def test_database_error_shows_a_russian_page_without_traceback(client, world, monkeypatch):
-    from nko_openness.services import page_versions
+    from nko_openness.catalog import page_versions
 
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))

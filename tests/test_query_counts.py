@@ -13,8 +13,8 @@ import pytest
 from conftest import statements
 from factories import make_org, make_project, make_service
 
+from nko_openness.catalog.queries import encode_cursor
 from nko_openness.models import ProjectFunding, ProjectResult
-from nko_openness.services.catalog import encode_cursor
 
 CATEGORY = "elderly"
 

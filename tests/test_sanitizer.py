@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nko_openness import hookimpl
-from nko_openness.sanitizer import (
+from nko_openness.core.sanitizer import (
     DEFAULT_TAGS,
     HARD_FLOOR,
     BleachBackend,

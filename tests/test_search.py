@@ -9,14 +9,15 @@ from sqlalchemy import func, select, text
 from werkzeug.datastructures import MultiDict
 
 from nko_openness.models import SearchDocument, SearchFacet, sort_key
-from nko_openness.services import search
-from nko_openness.services.workflow import (
+from nko_openness.publishing.workflow import (
     approve,
     mark_deleted,
     mark_published,
     mark_unpublished,
     save_revision,
 )
+from nko_openness.search import index as search_index
+from nko_openness.search import query as search
 
 
 def titles(result) -> list[str]:
@@ -340,7 +341,7 @@ def test_pages(app, session, world):
 # -- the extension point for plugin facets -----------------------------------------------------
 
 def test_register_facet_indexes_and_counts_a_new_facet(app, session):
-    search.register_facet(app, search.Facet(
+    search_index.register_facet(app, search_index.Facet(
         "district", "Микрорайон", lambda r: [(r.extra or {}).get("district", "")],
         {"north": "Северный", "south": "Южный"}, entities=("organization",)))
     make_org(session, name="Северная НКО", extra={"district": "north"})
@@ -356,7 +357,7 @@ def test_register_facet_indexes_and_counts_a_new_facet(app, session):
 
 def test_register_facet_refuses_the_query_arguments(app):
     with pytest.raises(ValueError):
-        search.register_facet(app, search.Facet("q", "Слова", lambda r: []))
+        search_index.register_facet(app, search_index.Facet("q", "Слова", lambda r: []))
 
 
 def test_reindex_rebuilds_the_index(app, session, world, runner):
@@ -380,7 +381,7 @@ def test_reindex_rebuilds_the_index(app, session, world, runner):
 
 def test_rebuild_in_batches_reports_progress(app, session, world):
     seen = []
-    written = search.rebuild(session, app, batch=2, progress=lambda d, t: seen.append((d, t)))
+    written = search_index.rebuild(session, app, batch=2, progress=lambda d, t: seen.append((d, t)))
     session.commit()
 
     assert written == 7

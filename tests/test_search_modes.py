@@ -10,7 +10,7 @@ from searching import find
 from sqlalchemy import event, select
 
 from nko_openness.models import SearchDocument, SearchFacet
-from nko_openness.services import search
+from nko_openness.search import query as search
 
 WHOLE = [f"Спорт для всех, группа {n}" for n in range(4)]
 PREFIX_ONLY = "Спортивная секция"

@@ -9,7 +9,7 @@ import pytest
 from factories import make_org, make_project, make_service
 from markupsafe import escape
 
-from nko_openness.services.workflow import mark_unpublished
+from nko_openness.publishing.workflow import mark_unpublished
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from nko_openness import hookimpl
+from nko_openness.core.sanitizer import BACKENDS, Sanitizer
+from nko_openness.devdata.generator import generate
 from nko_openness.models import Organization, Project, SearchDocument, Service
-from nko_openness.sanitizer import BACKENDS, Sanitizer
-from nko_openness.services import search_index
-from nko_openness.services.generator import generate
-from nko_openness.services.search_text import fast_html_to_text, html_to_text
+from nko_openness.search import index as search_index
+from nko_openness.search.text import fast_html_to_text, html_to_text
 
 
 class DistrictField:

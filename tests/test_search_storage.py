@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 from nko_openness import hookimpl, migrate
 from nko_openness.models import Base, Organization, SearchDocument
 from nko_openness.models.search import FTS_TABLE, VECTOR_COLUMN, VECTOR_INDEX
-from nko_openness.services import search
-from nko_openness.services.vocabulary import seed_categories
+from nko_openness.publishing.vocabulary import seed_categories
+from nko_openness.search import index as search_index
+from nko_openness.search import query as search
 
 
 def titles(result) -> list[str]:
@@ -66,8 +67,8 @@ def test_ensure_index_restores_missing_objects_and_is_idempotent(app, backend):
             connection.execute(text(f"ALTER TABLE nko_search_document DROP COLUMN {VECTOR_COLUMN}"))
     assert backend_objects(engine) == set()
 
-    search.ensure_index(engine)
-    search.ensure_index(engine)
+    search_index.ensure_index(engine)
+    search_index.ensure_index(engine)
 
     assert backend_objects(engine) == EXPECTED[backend]
 
@@ -75,7 +76,7 @@ def test_ensure_index_restores_missing_objects_and_is_idempotent(app, backend):
 def test_ensure_index_without_the_tables_says_what_to_do(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path)
     with pytest.raises(RuntimeError, match="flask nko db upgrade"):
-        search.ensure_index(app.extensions["nko_openness"].db.engine)
+        search_index.ensure_index(app.extensions["nko_openness"].db.engine)
 
 
 def test_a_text_query_uses_the_full_text_index(app, session, backend):
@@ -131,7 +132,7 @@ def test_public_choice_fields_of_plugins_are_facets(plugin_app):
     make_service(session, north, name="Северная услуга", extra={"district": "north"})
     make_org(session, name="Южная НКО", extra={"district": "south"})
 
-    facet_names = [f.name for f in search.facets(app)]
+    facet_names = [f.name for f in search_index.facets(app)]
     assert "district" in facet_names
     assert "secret" not in facet_names and "note" not in facet_names
 
@@ -159,7 +160,7 @@ DEMO_WORD_FORMS = {
 @pytest.fixture
 def demo_loaded(app, session):
     try:
-        from nko_openness.services.demo import load_demo, read_demo_data
+        from nko_openness.devdata.demo import load_demo, read_demo_data
         read_demo_data()
     except (ImportError, FileNotFoundError):
         pytest.skip("the demo data is not there yet")

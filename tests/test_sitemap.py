@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from factories import make_org, make_project, make_service
 
-from nko_openness.services import structured_data
-from nko_openness.views import structured
+from nko_openness.catalog import structured, structured_data
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 

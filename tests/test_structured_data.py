@@ -12,8 +12,8 @@ import pytest
 from factories import make_org, make_project, make_service
 from pyld import jsonld
 
+from nko_openness.catalog.structured_data import dumps_for_script, plain_text
 from nko_openness.models import ProjectFunding
-from nko_openness.services.structured_data import dumps_for_script, plain_text
 
 # The schema.org properties each type used here may carry (from the schema.org vocabulary,
 # inherited ones included), so a misspelt or misplaced property fails the test.

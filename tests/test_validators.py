@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nko_openness.validators import (
+from nko_openness.core.validators import (
     RegistrationNumberError,
     inn_check_digits,
     ogrn_check_digit,

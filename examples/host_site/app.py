@@ -7,7 +7,7 @@ import os
 from flask import Flask, render_template
 
 from nko_openness import NkoOpenness
-from nko_openness.i18n import N_
+from nko_openness.core.i18n import N_
 
 from .auth import init_auth
 

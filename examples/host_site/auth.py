@@ -39,7 +39,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
-from nko_openness.i18n import N_
+from nko_openness.core.i18n import N_
 
 bp = Blueprint("auth", __name__)
 
@@ -224,9 +224,9 @@ def init_auth(app: Flask) -> None:
 @with_appcontext
 def demo_accounts_command():
     """Create (or reset) the demo accounts and print how to log in."""
-    from nko_openness.db import db_session
+    from nko_openness.core.db import db_session
     from nko_openness.models import Organization
-    from nko_openness.services.permissions import grant_editor
+    from nko_openness.publishing.permissions import grant_editor
 
     session = db_session()
     click.echo("Демо-учётные записи (вход: /login):")

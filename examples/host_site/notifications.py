@@ -30,7 +30,7 @@ from werkzeug.routing import BuildError
 
 from nko_openness import hookimpl
 from nko_openness.models import Membership, Organization, Project, Service, WorkflowEvent
-from nko_openness.services.workflow import entity_type
+from nko_openness.publishing.workflow import entity_type
 
 log = logging.getLogger(__name__)
 

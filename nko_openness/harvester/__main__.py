@@ -1,5 +1,5 @@
 """``python -m nko_openness.harvester``: the same commands as ``nko-openness``."""
 
-from .cli import main
+from nko_openness.harvester.cli import main
 
 main(prog_name="nko-openness")

@@ -6,10 +6,10 @@ from datetime import UTC
 
 import click
 
-from .. import __version__
-from .config import ConfigError, load_config, parse_duration
-from .progress import for_terminal
-from .sync import Harvester, RunReport, run_scheduled
+from nko_openness import __version__
+from nko_openness.harvester.config import ConfigError, load_config, parse_duration
+from nko_openness.harvester.progress import for_terminal
+from nko_openness.harvester.sync import Harvester, RunReport, run_scheduled
 
 config_option = click.option(
     "-c", "--config", "config_path", envvar="NKO_HARVEST_CONFIG", required=True,

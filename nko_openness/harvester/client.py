@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .. import __version__
-from .validate import FeedFormatError, check_item, check_page
+from nko_openness import __version__
+from nko_openness.harvester.validate import FeedFormatError, check_item, check_page
 
 USER_AGENT = f"nko-openness-harvester/{__version__}"
 RETRY_STATUSES = (429, 503)

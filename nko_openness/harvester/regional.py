@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from .schema import record, regional_organization, source, utcnow
-from .store import Affected, chunks
+from nko_openness.harvester.schema import record, regional_organization, source, utcnow
+from nko_openness.harvester.store import Affected, chunks
 
 NAMESPACE = uuid.UUID("6f1c3b52-2a8e-5d7e-9a43-8f6f1c0b7a11")
 

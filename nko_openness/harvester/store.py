@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .schema import record, source, utcnow
-from .validate import registration_numbers
+from nko_openness.harvester.schema import record, source, utcnow
+from nko_openness.harvester.validate import registration_numbers
 
 CHUNK = 500
 

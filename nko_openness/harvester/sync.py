@@ -14,11 +14,16 @@ import httpx
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import regional, store
-from .client import FeedClient, FeedError, Snapshot
-from .config import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, HarvestConfig, SourceConfig
-from .progress import Progress
-from .schema import (
+from nko_openness.harvester import regional, store
+from nko_openness.harvester.client import FeedClient, FeedError, Snapshot
+from nko_openness.harvester.config import (
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    HarvestConfig,
+    SourceConfig,
+)
+from nko_openness.harvester.progress import Progress
+from nko_openness.harvester.schema import (
     create_schema,
     record,
     regional_organization,
@@ -26,8 +31,8 @@ from .schema import (
     source,
     utcnow,
 )
-from .store import Affected, CursorMoved
-from .validate import FeedFormatError
+from nko_openness.harvester.store import Affected, CursorMoved
+from nko_openness.harvester.validate import FeedFormatError
 
 log = logging.getLogger("nko_openness.harvester")
 SNAPSHOT_BATCH = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ..validators import RegistrationNumberError, validate_inn, validate_ogrn
+from nko_openness.core.validators import RegistrationNumberError, validate_inn, validate_ogrn
 
 TYPES = ("organization", "service", "program")
 OPS = ("upsert", "delete")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..vocabularies import DOCUMENT_KINDS
-from .base import Base, PublicIdMixin, utcnow
+from nko_openness.core.vocabularies import DOCUMENT_KINDS
+from nko_openness.models.base import Base, PublicIdMixin, utcnow
 
 
 class Document(PublicIdMixin, Base):

@@ -6,11 +6,11 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..validators import validate_inn, validate_kpp, validate_ogrn
-from ..vocabularies import ACTIVITY_TYPES, FORMS_WITHOUT_LEGAL_ENTITY, LEGAL_FORMS
-from .base import Base, PublicIdMixin, TimestampMixin
-from .vocabulary import organization_categories
-from .workflow import PublishableMixin
+from nko_openness.core.validators import validate_inn, validate_kpp, validate_ogrn
+from nko_openness.core.vocabularies import ACTIVITY_TYPES, FORMS_WITHOUT_LEGAL_ENTITY, LEGAL_FORMS
+from nko_openness.models.base import Base, PublicIdMixin, TimestampMixin
+from nko_openness.models.vocabulary import organization_categories
+from nko_openness.models.workflow import PublishableMixin
 
 
 class OrganizationActivity(Base):

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, PublicIdMixin, TimestampMixin
-from .vocabulary import project_categories
-from .workflow import PublishableMixin
+from nko_openness.models.base import Base, PublicIdMixin, TimestampMixin
+from nko_openness.models.vocabulary import project_categories
+from nko_openness.models.workflow import PublishableMixin
 
 
 class Project(PublicIdMixin, PublishableMixin, TimestampMixin, Base):

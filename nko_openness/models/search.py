@@ -6,7 +6,7 @@ created by DDL outside the model (here for ``create_all``, and in migration 0002
 * PostgreSQL: a generated ``tsvector`` column (``russian`` configuration, title weighted
   above body) with a GIN index.
 * SQLite: an FTS5 table whose rowid is the document id, filled with Snowball stems by
-  ``services/search_index.py`` (SQLite has no Russian stemmer of its own).
+  ``search/index.py`` (SQLite has no Russian stemmer of its own).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from nko_openness.models.base import Base, utcnow
 
 FTS_TABLE = "nko_search_fts"
 VECTOR_COLUMN = "search_vector"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..i18n import age_range
-from .base import Base, PublicIdMixin, TimestampMixin
-from .vocabulary import service_categories
-from .workflow import PublishableMixin
+from nko_openness.core.i18n import age_range
+from nko_openness.models.base import Base, PublicIdMixin, TimestampMixin
+from nko_openness.models.vocabulary import service_categories
+from nko_openness.models.workflow import PublishableMixin
 
 
 class Service(PublicIdMixin, PublishableMixin, TimestampMixin, Base):

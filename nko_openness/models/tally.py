@@ -1,7 +1,7 @@
 """Published services and projects per beneficiary category, kept as counters.
 
 The "all categories" page shows these numbers; counting them afresh means aggregating every
-published record (seconds at 220,000 NKOs). ``services/search_index.py`` keeps both tables in
+published record (seconds at 220,000 NKOs). ``search/index.py`` keeps both tables in
 step with the search index, in the transaction that changes the public set.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from nko_openness.models.base import Base
 
 
 class CategoryTally(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from nko_openness.models.base import Base, utcnow
 
 
 class ApiToken(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, PublicIdMixin
+from nko_openness.models.base import Base, PublicIdMixin
 
 # One taxonomy in HSDS terms; its id is fixed so feeds stay stable across installations.
 BENEFICIARY_TAXONOMY_ID = "6f2b8c1e-4d0a-5e7b-9c3f-2a1d8e6b4c70"

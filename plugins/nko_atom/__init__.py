@@ -21,11 +21,12 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from nko_openness import hookimpl
-from nko_openness.db import db_session
-from nko_openness.exporters import SimpleExporter
-from nko_openness.i18n import gettext as _
+from nko_openness.catalog import queries as catalog
+from nko_openness.core.db import db_session
+from nko_openness.core.i18n import gettext as _
+from nko_openness.export import feed
+from nko_openness.export.exporters import SimpleExporter
 from nko_openness.models import BeneficiaryCategory, Organization
-from nko_openness.services import catalog, feed
 
 from .document import FeedInfo, render
 from .entries import Scope, latest

@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask import Flask
 
+from nko_openness.core.sanitizer import get_sanitizer
 from nko_openness.models import Service
-from nko_openness.sanitizer import get_sanitizer
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # Characters XML 1.0 forbids even escaped: one in a pasted name would break the whole feed.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
+from nko_openness.export import hsds_query
 from nko_openness.models import (
     BeneficiaryCategory,
     Change,
@@ -16,7 +17,6 @@ from nko_openness.models import (
     project_categories,
     service_categories,
 )
-from nko_openness.services import hsds_query
 
 FEED_TYPES = {"service": Service, "program": Project}
 LINKS = {Service: (service_categories, "service_id"), Project: (project_categories, "project_id")}

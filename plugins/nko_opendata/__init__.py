@@ -23,9 +23,9 @@ from flask import (
 )
 
 from nko_openness import hookimpl
-from nko_openness.db import db_session
-from nko_openness.exporters import SimpleExporter, get_exporter
-from nko_openness.i18n import gettext as _
+from nko_openness.core.db import db_session
+from nko_openness.core.i18n import gettext as _
+from nko_openness.export.exporters import SimpleExporter, get_exporter
 
 from .datasets import DATASETS, Dataset
 from .files import (

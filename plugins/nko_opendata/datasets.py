@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import Flask
 
-from nko_openness.fields import exported_values, field_specs
-from nko_openness.i18n import N_
+from nko_openness.core.i18n import N_
+from nko_openness.core.sanitizer import html_to_text
+from nko_openness.core.vocabularies import ACTIVITY_TYPES, PROJECT_STATUSES, SERVICE_STATUSES
+from nko_openness.export import feed, hsds_query
+from nko_openness.fields.specs import exported_values, field_specs
 from nko_openness.models import Organization, Project, Service
-from nko_openness.sanitizer import html_to_text
-from nko_openness.services import feed, hsds_query
-from nko_openness.vocabularies import ACTIVITY_TYPES, PROJECT_STATUSES, SERVICE_STATUSES
 
 # Formats of the structure file (methodology v3.0, «формат» column).
 STRING, INTEGER, FLOAT, DATE, BOOLEAN = "string", "integer", "float", "date", "boolean"

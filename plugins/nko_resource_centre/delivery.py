@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from nko_openness.services import feed, hsds
+from nko_openness.export import feed, hsds
 
 from . import state
 

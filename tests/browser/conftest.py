@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from nko_openness import migrate
-from nko_openness.services.demo import load_demo
-from nko_openness.views.accessibility import COOKIE_NAME
+from nko_openness.devdata.demo import load_demo
+from nko_openness.web.accessibility import COOKIE_NAME
 
 from .pages import MODES, PAGES_BY_NAME
 from .support import (

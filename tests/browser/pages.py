@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nko_openness.views.accessibility import cookie_value
+from nko_openness.web.accessibility import cookie_value
 
 if TYPE_CHECKING:
     from .support import Site

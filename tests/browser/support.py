@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from nko_openness.models import Organization, Project, Service
-from nko_openness.views.accessibility import COOKIE_NAME
+from nko_openness.web.accessibility import COOKIE_NAME
 
 from .pages import LOGINS, MODES, PageType
 

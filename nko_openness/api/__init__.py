@@ -1,0 +1,1 @@
+"""The export API over HTTP (blueprint nko_api): HSDS subset, changes, snapshot, limits."""

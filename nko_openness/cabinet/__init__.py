@@ -1,0 +1,1 @@
+"""The NKO cabinet: an editor's organizations, their disclosure forms, preview and submission."""

@@ -1,0 +1,1 @@
+"""The public catalog: organization, service, project and category pages, sharing, sitemap."""

@@ -1,0 +1,1 @@
+"""What every feature stands on: state, database, language, sanitizer, hooks, vocabularies."""

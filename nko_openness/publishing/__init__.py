@@ -1,0 +1,1 @@
+"""Publishing: disclosure forms to draft revisions, the workflow and its outbox, permissions."""

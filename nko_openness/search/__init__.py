@@ -1,0 +1,1 @@
+"""Russian full-text search: the index kept in step with publishing, queries, the page."""
