@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
 
-import pluggy
 from flask import Flask
 
-from nko_openness.core.db import SQLITE_CACHE_KB, Database, setup_database
+from nko_openness.core.db import SQLITE_CACHE_KB, setup_database
 from nko_openness.core.fragments import FragmentCache
 from nko_openness.core.i18n import N_
 from nko_openness.core.plugins import make_plugin_manager
-
-
-@dataclass
-class NkoState:
-    """Everything the module keeps for one app (``app.extensions["nko_openness"]``)."""
-
-    extension: NkoOpenness
-    db: Database
-    pm: pluggy.PluginManager
-    config: dict[str, Any] = field(default_factory=dict)
-    # Rendered fragments and derived public data, keyed by the versions of what they show, so
-    # never stale (docs/caching.md); bounded by NKO_PAGE_CACHE_BYTES.
-    cache: FragmentCache = field(default_factory=lambda: FragmentCache(0))
-
-    @property
-    def hook(self):
-        return self.pm.hook
+from nko_openness.core.state import NkoState
 
 
 class NkoOpenness:
@@ -137,12 +118,3 @@ class NkoOpenness:
         init_i18n(app)
         register_views(app, config["NKO_URL_PREFIX"])
         app.cli.add_command(nko_cli)
-
-
-def get_state(app: Flask) -> NkoState:
-    try:
-        return app.extensions["nko_openness"]
-    except KeyError:
-        raise RuntimeError(
-            "nko_openness is not initialised on this app: call NkoOpenness(app) first."
-        ) from None

@@ -16,7 +16,7 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
-from nko_openness.extension import get_state
+from nko_openness.core.state import get_state
 
 # Never "alembic_version": a host with its own Alembic history keeps it to itself.
 VERSION_TABLE = "nko_openness_alembic_version"

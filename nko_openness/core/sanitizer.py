@@ -14,7 +14,7 @@ import bleach
 from bleach import html5lib_shim
 from flask import Flask
 
-from nko_openness.extension import get_state
+from nko_openness.core.state import get_state
 
 DEFAULT_TAGS = frozenset(
     {"p", "br", "strong", "em", "b", "i", "u", "s", "ul", "ol", "li", "a", "h2", "h3", "h4"}

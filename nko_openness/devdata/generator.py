@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy import Connection, func, inspect, select, text
 
+from nko_openness.core.state import get_state
 from nko_openness.devdata.generator_plan import RETURN_COMMENT, Plan, Planner, Record
 from nko_openness.devdata.generator_writers import WRITERS, Writer
-from nko_openness.extension import get_state
 from nko_openness.models import (
     Base,
     Change,
