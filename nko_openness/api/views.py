@@ -9,7 +9,7 @@ from importlib import resources
 
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 
-from nko_openness.api import http as http
+from nko_openness.api import http
 from nko_openness.api.http import ApiError
 from nko_openness.core.db import db_session
 from nko_openness.export import feed, hsds, hsds_query
